@@ -1,0 +1,321 @@
+//! The ticket description from the message body: HTML turned into readable
+//! text, the signature removed, keyword lines read and removed.
+
+use std::sync::LazyLock;
+
+use html2text::render::{TaggedLine, TextDecorator};
+use regex::Regex;
+
+use super::fields::{Field, Source, Statement, field_for_label};
+use super::text::{collapse_whitespace, truncate_chars};
+use super::vocabulary::Vocabulary;
+
+/// Renders links inline as `text <url>`, lists with `- ` and `1. `, quotes
+/// with `> `: the way a person would type the same mail as plain text.
+#[derive(Clone, Default)]
+struct InlineLinks {
+    links: Vec<String>,
+}
+
+impl TextDecorator for InlineLinks {
+    type Annotation = ();
+
+    fn decorate_link_start(&mut self, url: &str) -> (String, ()) {
+        self.links.push(url.to_owned());
+        (String::new(), ())
+    }
+
+    fn decorate_link_end(&mut self) -> String {
+        match self.links.pop() {
+            Some(url) if url.starts_with("http") || url.starts_with("mailto:") => {
+                format!(" <{}>", url.trim_start_matches("mailto:"))
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn decorate_em_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_em_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strong_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strong_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strikeout_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strikeout_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_code_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_code_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_preformat_first(&self) {}
+    fn decorate_preformat_cont(&self) {}
+    fn decorate_image(&mut self, _src: &str, title: &str) -> (String, ()) {
+        (title.to_owned(), ())
+    }
+    fn header_prefix(&self, _level: usize) -> String {
+        String::new()
+    }
+    fn quote_prefix(&self) -> String {
+        "> ".to_owned()
+    }
+    fn unordered_item_prefix(&self) -> String {
+        "- ".to_owned()
+    }
+    fn ordered_item_prefix(&self, i: i64) -> String {
+        format!("{i}. ")
+    }
+    fn make_subblock_decorator(&self) -> Self {
+        InlineLinks::default()
+    }
+    fn finalise(&mut self, _urls: Vec<String>) -> Vec<TaggedLine<()>> {
+        Vec::new()
+    }
+}
+
+/// Wide enough that html2text never wraps a paragraph: the description is
+/// shown in browsers and mail clients that wrap by themselves.
+const NO_WRAP: usize = 10_000;
+
+/// Turns HTML into readable text. Never fails: markup html2text cannot
+/// render falls back to the text with tags stripped.
+pub fn html_to_text(html: &str) -> String {
+    let rendered = html2text::config::with_decorator(InlineLinks::default())
+        .string_from_read(html.as_bytes(), NO_WRAP);
+    match rendered {
+        Ok(text) => text,
+        Err(_) => strip_tags(html),
+    }
+}
+
+fn strip_tags(html: &str) -> String {
+    static TAGS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)<(script|style)\b.*?</(script|style)\s*>|<[^>]*>").expect("valid regex")
+    });
+    TAGS.replace_all(html, " ").into_owned()
+}
+
+/// Line endings made `\n`, trailing spaces dropped, runs of blank lines
+/// reduced to one, blank lines at both ends removed.
+pub fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.replace("\r\n", "\n").replace('\r', "\n").lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+        }
+        blank_run = 0;
+        out.push_str(line);
+    }
+    out
+}
+
+/// The body without its signature block. RFC 3676 4.3 puts the signature
+/// after a line `-- `; many clients drop the trailing space, so `--` alone
+/// counts too. The last delimiter is used, and only when what follows it is
+/// short enough to be a signature rather than the rest of the message.
+pub fn strip_signature(text: &str) -> &str {
+    const MAX_SIGNATURE_LINES: usize = 15;
+    let mut offset = 0;
+    let mut cut = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "-- " || bare == "--" {
+            cut = Some(offset);
+        }
+        offset += line.len();
+    }
+    match cut {
+        Some(at) if text[at..].lines().count() <= MAX_SIGNATURE_LINES + 1 => &text[..at],
+        _ => text,
+    }
+}
+
+/// A keyword line: `Gravité : haute`, `Products: Atlas, Nova`.
+static KEYWORD_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\s*•-]*([\p{L}][\p{L}() ']{1,30}?)[\s\u{a0}]*[:：][\s\u{a0}]*(\S.{0,200}?)\s*$")
+        .expect("valid regex")
+});
+
+/// Whether a keyword line's value is understood, so the line can leave the
+/// description without losing anything.
+fn understood(field: Field, value: &str, vocabulary: &Vocabulary) -> bool {
+    match field {
+        Field::Severity => vocabulary.severities.find(value).is_some(),
+        Field::RequestType => vocabulary.request_types.find(value).is_some(),
+        Field::Products => value
+            .split([',', ';', '/', '+'])
+            .flat_map(|p| p.split(" et ").flat_map(|q| q.split(" and ")))
+            .any(|p| vocabulary.products.find(p).is_some()),
+    }
+}
+
+/// Reads the keyword lines outside quoted text. Returns the statements they
+/// make and the text without the lines that were understood; a line whose
+/// value matches nothing stays in the description (and is reported as
+/// unrecognised), so what the customer wrote is never lost.
+pub fn take_keyword_lines(text: &str, vocabulary: &Vocabulary) -> (Vec<Statement>, String) {
+    let mut statements = Vec::new();
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines() {
+        let statement = (!line.trim_start().starts_with('>'))
+            .then(|| KEYWORD_LINE.captures(line))
+            .flatten()
+            .and_then(|caps| {
+                let field = field_for_label(&caps[1])?;
+                Some(Statement {
+                    field,
+                    value: caps[2].to_owned(),
+                    source: Source::Body,
+                })
+            });
+        match statement {
+            Some(s) => {
+                let remove = understood(s.field, &s.value, vocabulary);
+                statements.push(s);
+                if remove {
+                    continue;
+                }
+            }
+            None => {}
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    (statements, kept)
+}
+
+/// Greetings that open a mail without saying anything about it.
+fn is_greeting(line: &str) -> bool {
+    static GREETING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(bonjour|bonsoir|salut|hello|hi|hey|dear|good (morning|afternoon|evening)|madame|monsieur|mesdames|messieurs|cher|chère|chers)\b[^.!?]{0,40}[,!:]?$",
+        )
+        .expect("valid regex")
+    });
+    GREETING.is_match(line)
+}
+
+/// The first line of the description that says something, for a message
+/// without a subject: greetings and quoted lines are skipped.
+pub fn first_meaningful_line(description: &str, max_chars: usize) -> Option<String> {
+    description
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('>') && !is_greeting(l))
+        .find(|l| l.chars().any(char::is_alphanumeric))
+        .map(|l| {
+            truncate_chars(&collapse_whitespace(l), max_chars)
+                .trim_end()
+                .to_owned()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::fields::tests::vocabulary;
+
+    #[test]
+    fn html_becomes_readable_text() {
+        let html = r#"<html><head><style>p { color: red }</style><script>alert('x')</script></head>
+            <body><p>Bonjour,</p><p>Voir <a href="https://example.com/doc">la doc</a>.</p>
+            <ul><li>un</li><li>deux</li></ul><ol><li>first</li><li>second</li></ol>
+            <blockquote>old text</blockquote></body></html>"#;
+        let text = html_to_text(html);
+        assert!(
+            text.contains("Voir la doc <https://example.com/doc>."),
+            "{text}"
+        );
+        assert!(text.contains("- un\n- deux"), "{text}");
+        assert!(text.contains("1. first\n2. second"), "{text}");
+        assert!(text.contains("> old text"), "{text}");
+        assert!(!text.contains("alert"), "{text}");
+        assert!(!text.contains("color"), "{text}");
+    }
+
+    #[test]
+    fn signature_is_removed_only_when_short() {
+        assert_eq!(strip_signature("Hello\n-- \nJohn\nACME\n"), "Hello\n");
+        assert_eq!(strip_signature("Hello\n--\nJohn\n"), "Hello\n");
+        assert_eq!(strip_signature("Hello\r\n-- \r\nJohn\r\n"), "Hello\r\n");
+        let long = format!("Hello\n-- \n{}", "line\n".repeat(40));
+        assert_eq!(strip_signature(&long), long);
+        assert_eq!(strip_signature("a -- b\n"), "a -- b\n");
+    }
+
+    #[test]
+    fn keyword_lines_are_read_and_understood_ones_removed() {
+        let text = "Bonjour,\nGravité : HAUTE\ngravite: haute\nProduits : Atlas, Nova\nType : Windows 10\nSeverity: super-urgent\n> Severity: low\nLe module plante.\n";
+        let (statements, kept) = take_keyword_lines(text, &vocabulary());
+        let found: Vec<_> = statements
+            .iter()
+            .map(|s| (s.field, s.value.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Field::Severity, "HAUTE"),
+                (Field::Severity, "haute"),
+                (Field::Products, "Atlas, Nova"),
+                (Field::RequestType, "Windows 10"),
+                (Field::Severity, "super-urgent"),
+            ]
+        );
+        assert_eq!(
+            kept,
+            "Bonjour,\nType : Windows 10\nSeverity: super-urgent\n> Severity: low\nLe module plante.\n"
+        );
+    }
+
+    #[test]
+    fn sentences_with_colons_are_not_keyword_lines() {
+        let (statements, _) = take_keyword_lines(
+            "Here is the type of error I get: a crash when saving the file\n",
+            &vocabulary(),
+        );
+        assert!(statements.is_empty());
+    }
+
+    #[test]
+    fn tidy_normalises_lines() {
+        assert_eq!(tidy("\r\n\r\na  \r\n\r\n\r\n\r\nb\rc\n\n"), "a\n\nb\nc");
+    }
+
+    #[test]
+    fn first_meaningful_line_skips_greetings() {
+        for (text, expected) in [
+            ("Bonjour,\n\nL'export plante.\n", Some("L'export plante.")),
+            ("Hi John,\nExport crashes\n", Some("Export crashes")),
+            ("> quoted\n\nreal\n", Some("real")),
+            ("Hello\n", None),
+            ("", None),
+            ("----\n", None),
+        ] {
+            assert_eq!(
+                first_meaningful_line(text, 80).as_deref(),
+                expected,
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            first_meaningful_line(&"x".repeat(100), 80).unwrap().len(),
+            80
+        );
+    }
+}

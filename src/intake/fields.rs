@@ -1,0 +1,308 @@
+//! Ticket fields (severity, products, request type) from the places a
+//! customer can set them, strongest first: keyword lines in the body, tags in
+//! the subject, the recipient address, the mailbox defaults, the configured
+//! defaults.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::text::fold;
+use super::vocabulary::Vocabulary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Severity,
+    Products,
+    RequestType,
+}
+
+/// Where a field value was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Body,
+    Subject,
+    Address,
+    Mailbox,
+}
+
+/// A value a customer wrote for a field that matches nothing in the
+/// vocabulary. The default applies and the text is kept on the ticket, so the
+/// customer can be told which values are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unrecognized {
+    pub field: Field,
+    pub value: String,
+    pub source: Source,
+}
+
+/// The field a keyword names, in French or English (`Gravité`, `Priority`,
+/// `Produit(s)`, `Type de demande`), compared folded.
+pub fn field_for_label(label: &str) -> Option<Field> {
+    let folded = fold(&label.replace("(s)", "s"));
+    match folded.as_str() {
+        "severity" | "severite" | "gravite" | "impact" | "priority" | "priorite" | "urgency"
+        | "urgence" | "criticite" | "criticality" => Some(Field::Severity),
+        "product" | "products" | "produit" | "produits" | "produits concernes"
+        | "produit concerne" | "logiciel" | "software" => Some(Field::Products),
+        "type"
+        | "request type"
+        | "type de demande"
+        | "type de requete"
+        | "demande"
+        | "nature de la demande"
+        | "kind" => Some(Field::RequestType),
+        _ => None,
+    }
+}
+
+/// One statement of a field value found somewhere in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub field: Field,
+    pub value: String,
+    pub source: Source,
+}
+
+/// The fields decided for a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fields {
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub unrecognized: Vec<Unrecognized>,
+}
+
+/// Splits a product list as people write it: `Atlas, Nova`, `Atlas et Nova`,
+/// `Atlas and Nova`, `Atlas; Nova`, `Atlas / Nova`, `Atlas + Nova`.
+fn split_products(value: &str) -> Vec<&str> {
+    static SEPARATORS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\s*(?:[,;/+&]|\bet\b|\band\b)\s*").expect("valid regex"));
+    SEPARATORS
+        .split(value)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Resolves the statements against the vocabulary. Statements must be given
+/// strongest source first: the first recognised value of each field wins,
+/// and products from the strongest source that names any are kept together.
+pub fn resolve(statements: &[Statement], vocabulary: &Vocabulary) -> Fields {
+    let mut severity = None;
+    let mut request_type = None;
+    let mut products: Option<Vec<String>> = None;
+    let mut unrecognized = Vec::new();
+    let mut reject = |s: &Statement, value: &str| {
+        let entry = Unrecognized {
+            field: s.field,
+            value: value.to_owned(),
+            source: s.source,
+        };
+        if !unrecognized.contains(&entry) {
+            unrecognized.push(entry);
+        }
+    };
+    for statement in statements {
+        match statement.field {
+            Field::Severity => match vocabulary.severities.find(&statement.value) {
+                Some(name) => {
+                    severity.get_or_insert_with(|| name.to_owned());
+                }
+                None => reject(statement, &statement.value),
+            },
+            Field::RequestType => match vocabulary.request_types.find(&statement.value) {
+                Some(name) => {
+                    request_type.get_or_insert_with(|| name.to_owned());
+                }
+                None => reject(statement, &statement.value),
+            },
+            Field::Products => {
+                let mut found = Vec::new();
+                for piece in split_products(&statement.value) {
+                    match vocabulary.products.find(piece) {
+                        Some(name) if !found.iter().any(|f| f == name) => {
+                            found.push(name.to_owned())
+                        }
+                        Some(_) => {}
+                        None => reject(statement, piece),
+                    }
+                }
+                if products.is_none() && !found.is_empty() {
+                    products = Some(found);
+                }
+            }
+        }
+    }
+    Fields {
+        severity: severity.unwrap_or_else(|| vocabulary.default_severity.clone()),
+        products: products.unwrap_or_default(),
+        request_type: request_type.unwrap_or_else(|| vocabulary.default_request_type.clone()),
+        unrecognized,
+    }
+}
+
+/// The statements made by plus-addressing (`support+atlas@example.com`): the
+/// tag after `+` names a product, a request type or a severity.
+pub fn address_statements(recipients: &[String], vocabulary: &Vocabulary) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for address in recipients {
+        let Some(local) = address.split('@').next() else {
+            continue;
+        };
+        let Some((_, tag)) = local.split_once('+') else {
+            continue;
+        };
+        let field = if vocabulary.products.exact(tag).is_some() {
+            Field::Products
+        } else if vocabulary.request_types.exact(tag).is_some() {
+            Field::RequestType
+        } else if vocabulary.severities.exact(tag).is_some() {
+            Field::Severity
+        } else {
+            // A tag that names nothing is a routing detail, not a customer's
+            // statement: nothing to tell them about.
+            continue;
+        };
+        out.push(Statement {
+            field,
+            value: tag.to_owned(),
+            source: Source::Address,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::intake::vocabulary::{Term, Terms};
+
+    pub(crate) fn vocabulary() -> Vocabulary {
+        Vocabulary {
+            severities: Terms::new(Vocabulary::default_severities()),
+            products: Terms::new(vec![
+                Term::new("Atlas", &["atlas erp", "atlas-erp"]),
+                Term::new("Helios", &["helios crm"]),
+                Term::new("Nova", &["nova mobile", "nova app"]),
+                Term::new("Orbit", &["orbit gateway"]),
+            ]),
+            request_types: Terms::new(Vocabulary::default_request_types()),
+            default_severity: "medium".into(),
+            default_request_type: "support".into(),
+        }
+    }
+
+    fn st(field: Field, value: &str, source: Source) -> Statement {
+        Statement {
+            field,
+            value: value.into(),
+            source,
+        }
+    }
+
+    #[test]
+    fn labels_in_both_languages() {
+        for (label, expected) in [
+            ("Gravité", Some(Field::Severity)),
+            ("GRAVITE", Some(Field::Severity)),
+            ("Priorité", Some(Field::Severity)),
+            ("Impact", Some(Field::Severity)),
+            ("Severity", Some(Field::Severity)),
+            ("Produit(s)", Some(Field::Products)),
+            ("Product(s)", Some(Field::Products)),
+            ("Produits", Some(Field::Products)),
+            ("Type", Some(Field::RequestType)),
+            ("Type de demande", Some(Field::RequestType)),
+            ("Version", None),
+            ("Bonjour", None),
+        ] {
+            assert_eq!(field_for_label(label), expected, "{label}");
+        }
+    }
+
+    #[test]
+    fn strongest_source_wins_and_defaults_fill_the_rest() {
+        let f = resolve(
+            &[
+                st(Field::Severity, "Haute", Source::Body),
+                st(Field::Severity, "Critique", Source::Subject),
+                st(Field::Products, "Nova", Source::Subject),
+            ],
+            &vocabulary(),
+        );
+        assert_eq!(f.severity, "high");
+        assert_eq!(f.products, ["Nova"]);
+        assert_eq!(f.request_type, "support");
+        assert!(f.unrecognized.is_empty());
+    }
+
+    #[test]
+    fn several_products_in_one_line() {
+        for value in [
+            "Atlas, Nova",
+            "Atlas et Nova",
+            "atlas-erp and nova app",
+            "Atlas; Nova",
+            "Atlas / Nova",
+            "Atlas + Nova, Atlas",
+        ] {
+            let f = resolve(&[st(Field::Products, value, Source::Body)], &vocabulary());
+            assert_eq!(f.products, ["Atlas", "Nova"], "{value}");
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_kept_and_defaults_apply() {
+        let f = resolve(
+            &[
+                st(Field::Severity, "super-urgent", Source::Body),
+                st(Field::Products, "Atlas, Zephyr", Source::Body),
+                st(Field::RequestType, "Réclamation", Source::Subject),
+            ],
+            &vocabulary(),
+        );
+        assert_eq!(f.severity, "medium");
+        assert_eq!(f.products, ["Atlas"]);
+        assert_eq!(f.request_type, "support");
+        let values: Vec<_> = f.unrecognized.iter().map(|u| u.value.as_str()).collect();
+        assert_eq!(values, ["super-urgent", "Zephyr", "Réclamation"]);
+    }
+
+    #[test]
+    fn a_later_recognised_value_still_applies_after_an_unknown_one() {
+        let f = resolve(
+            &[
+                st(Field::Severity, "asap", Source::Body),
+                st(Field::Severity, "P2", Source::Subject),
+            ],
+            &vocabulary(),
+        );
+        assert_eq!(f.severity, "high");
+        assert_eq!(f.unrecognized.len(), 1);
+    }
+
+    #[test]
+    fn plus_addressing_names_a_product_or_a_type() {
+        let v = vocabulary();
+        let s = address_statements(
+            &[
+                "support+helios@example.com".into(),
+                "feature+feature@example.com".into(),
+                "support+routing42@example.com".into(),
+                "plain@example.com".into(),
+            ],
+            &v,
+        );
+        assert_eq!(
+            s,
+            [
+                st(Field::Products, "helios", Source::Address),
+                st(Field::RequestType, "feature", Source::Address),
+            ]
+        );
+    }
+}

@@ -1,0 +1,363 @@
+//! Intake: raw bytes in, a [`Decision`] out. Pure: no I/O, no clock, no
+//! randomness, and no input makes it fail or panic. Malformed mail yields a
+//! decision with what could be read, or a rejection with its reason.
+
+pub mod attachments;
+pub mod body;
+pub mod classify;
+pub mod fields;
+pub mod language;
+pub mod message_id;
+pub mod parse;
+pub mod subject;
+pub mod text;
+pub mod ticket_key;
+pub mod vocabulary;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use classify::RobotKind;
+pub use fields::{Field, Source, Statement, Unrecognized};
+pub use language::Language;
+pub use message_id::MessageId;
+pub use parse::Person;
+pub use ticket_key::TicketKey;
+pub use vocabulary::{Term, Terms, Vocabulary};
+
+/// How long a summary taken from the body may be, in characters.
+const BODY_SUMMARY_CHARS: usize = 80;
+const NO_SUBJECT: &str = "(no subject)";
+
+/// The rules intake applies, built once from the configuration.
+#[derive(Debug, Clone)]
+pub struct IntakeRules {
+    pub vocabulary: Vocabulary,
+    pub key_prefix: String,
+    /// Our own addresses, lower case: never a reporter nor a watcher.
+    pub own_addresses: Vec<String>,
+    pub max_message_size: usize,
+}
+
+/// Field values a mailbox gives the tickets it receives, weaker than
+/// anything the customer wrote.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxDefaults {
+    pub severity: Option<String>,
+    pub products: Vec<String>,
+    pub request_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectReason {
+    TooLarge,
+    Empty,
+    NoSender,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::TooLarge => "too-large",
+            RejectReason::Empty => "empty",
+            RejectReason::NoSender => "no-sender",
+        }
+    }
+}
+
+/// A file kept on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub size: usize,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    pub inline: bool,
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// A ticket to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewTicket {
+    pub summary: String,
+    pub description: String,
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub unrecognized: Vec<Unrecognized>,
+    pub reporter: Person,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Person>,
+    pub watchers: Vec<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Ticket {
+        ticket: Box<NewTicket>,
+    },
+    Ignored {
+        reason: RobotKind,
+        detail: String,
+    },
+    Rejected {
+        reason: RejectReason,
+        detail: String,
+    },
+}
+
+/// What identifies a message and links it to others, whatever the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct MessageFacts {
+    pub message_id: Option<MessageId>,
+    pub in_reply_to: Vec<MessageId>,
+    pub references: Vec<MessageId>,
+    /// Our ticket keys tagged in the subject, leftmost first.
+    pub ticket_refs: Vec<String>,
+    pub from: Option<Person>,
+    pub subject: Option<String>,
+    pub date: Option<String>,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub message: MessageFacts,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// SHA-256 of bytes, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl IntakeRules {
+    /// Whether an address is ours, plus-addressed variants included
+    /// (`support+atlas@example.com` is `support@example.com`).
+    pub fn is_own_address(&self, email: &str) -> bool {
+        let base = match email.split_once('@') {
+            Some((local, domain)) => {
+                format!("{}@{domain}", local.split('+').next().unwrap_or(local))
+            }
+            None => email.to_owned(),
+        };
+        self.own_addresses
+            .iter()
+            .any(|own| own == email || *own == base)
+    }
+}
+
+/// Decides what a raw message becomes.
+pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> Decision {
+    let rejected = |message, reason, detail: String| Decision {
+        message,
+        outcome: Outcome::Rejected { reason, detail },
+    };
+    let size_only = MessageFacts {
+        size: raw.len(),
+        ..MessageFacts::default()
+    };
+    if raw.len() > rules.max_message_size {
+        return rejected(
+            size_only,
+            RejectReason::TooLarge,
+            format!(
+                "{} bytes, over the {} byte limit (intake.max_message_size)",
+                raw.len(),
+                rules.max_message_size
+            ),
+        );
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return rejected(
+            size_only,
+            RejectReason::Empty,
+            "the message is empty".into(),
+        );
+    }
+
+    let mail = parse::parse(raw);
+    let subject = subject::analyze(
+        mail.subject.as_deref().unwrap_or_default(),
+        &rules.vocabulary,
+        &rules.key_prefix,
+    );
+    let reporter = mail
+        .from
+        .first()
+        .or(mail.sender.as_ref())
+        .or(mail.reply_to.as_ref())
+        .cloned()
+        .or_else(|| {
+            mail.return_path
+                .as_ref()
+                .filter(|p| p.contains('@'))
+                .map(|p| Person {
+                    email: p.clone(),
+                    name: None,
+                })
+        });
+    let facts = MessageFacts {
+        message_id: mail.message_id.clone(),
+        in_reply_to: mail.in_reply_to.clone(),
+        references: mail.references.clone(),
+        ticket_refs: subject
+            .ticket_refs
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        from: reporter.clone(),
+        subject: mail.subject.clone(),
+        date: mail.date.clone(),
+        size: raw.len(),
+    };
+
+    if let Some(robot) = classify::classify(&mail, &rules.own_addresses) {
+        return Decision {
+            message: facts,
+            outcome: Outcome::Ignored {
+                reason: robot.kind,
+                detail: robot.detail,
+            },
+        };
+    }
+    let Some(reporter) = reporter else {
+        return rejected(
+            facts,
+            RejectReason::NoSender,
+            "no From, Sender, Reply-To or Return-Path address to answer".into(),
+        );
+    };
+
+    let ticket = build_ticket(&mail, subject, reporter, rules, defaults);
+    Decision {
+        message: facts,
+        outcome: Outcome::Ticket {
+            ticket: Box::new(ticket),
+        },
+    }
+}
+
+fn build_ticket(
+    mail: &parse::ParsedMail,
+    subject: subject::SubjectAnalysis,
+    reporter: Person,
+    rules: &IntakeRules,
+    defaults: &MailboxDefaults,
+) -> NewTicket {
+    let body = match mail.text_body.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(text) => text.to_owned(),
+        None => mail
+            .html_body
+            .as_deref()
+            .map(body::html_to_text)
+            .unwrap_or_default(),
+    };
+    let body = body::tidy(&body);
+    let body = body::strip_signature(&body);
+    let (body_statements, body) = body::take_keyword_lines(body, &rules.vocabulary);
+    let description = body::tidy(&body);
+
+    // Strongest first: body, subject, address, mailbox defaults.
+    let recipients: Vec<String> = mail
+        .to
+        .iter()
+        .chain(&mail.cc)
+        .map(|p| p.email.clone())
+        .collect();
+    let mut statements = body_statements;
+    statements.extend(subject.statements);
+    statements.extend(fields::address_statements(&recipients, &rules.vocabulary));
+    let mailbox = |field, value: &str| Statement {
+        field,
+        value: value.to_owned(),
+        source: Source::Mailbox,
+    };
+    statements.extend(
+        defaults
+            .severity
+            .iter()
+            .map(|v| mailbox(Field::Severity, v)),
+    );
+    if !defaults.products.is_empty() {
+        statements.push(mailbox(Field::Products, &defaults.products.join(", ")));
+    }
+    statements.extend(
+        defaults
+            .request_type
+            .iter()
+            .map(|v| mailbox(Field::RequestType, v)),
+    );
+    let fields = fields::resolve(&statements, &rules.vocabulary);
+
+    let summary = if subject.summary.is_empty() {
+        body::first_meaningful_line(&description, BODY_SUMMARY_CHARS)
+            .unwrap_or_else(|| NO_SUBJECT.to_owned())
+    } else {
+        subject.summary
+    };
+
+    let mut watchers: Vec<Person> = Vec::new();
+    for person in mail.to.iter().chain(&mail.cc) {
+        if person.email != reporter.email
+            && !rules.is_own_address(&person.email)
+            && !watchers.iter().any(|w| w.email == person.email)
+        {
+            watchers.push(person.clone());
+        }
+    }
+
+    let language = mail
+        .content_language
+        .as_deref()
+        .and_then(Language::parse)
+        .or_else(|| language::detect(&format!("{summary}\n{description}")));
+
+    let attachments = mail
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, part)| Attachment {
+            filename: part
+                .name
+                .as_deref()
+                .and_then(attachments::safe_filename)
+                .unwrap_or_else(|| {
+                    format!(
+                        "attachment-{}.{}",
+                        i + 1,
+                        attachments::extension_for(&part.content_type)
+                    )
+                }),
+            content_type: part.content_type.clone(),
+            size: part.data.len(),
+            sha256: sha256_hex(&part.data),
+            content_id: part.content_id.clone(),
+            inline: part.inline,
+            data: part.data.clone(),
+        })
+        .collect();
+
+    NewTicket {
+        summary,
+        description,
+        severity: fields.severity,
+        products: fields.products,
+        request_type: fields.request_type,
+        unrecognized: fields.unrecognized,
+        reply_to: mail.reply_to.clone().filter(|r| r.email != reporter.email),
+        reporter,
+        watchers,
+        language,
+        attachments,
+    }
+}

@@ -1,0 +1,280 @@
+//! The only user of mail-parser: raw bytes in, the facts intake needs out,
+//! as plain owned data. Keeping the parser behind this module means the rest
+//! of intake is tested on plain structs and a parser change touches one file.
+
+use std::borrow::Cow;
+
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+use super::message_id::MessageId;
+
+/// A mailbox from an address header: lower-cased address, decoded name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A part that is kept as a file on the ticket.
+#[derive(Debug, Clone)]
+pub struct RawAttachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub content_id: Option<String>,
+    pub inline: bool,
+    pub data: Vec<u8>,
+}
+
+/// What intake reads from a message.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedMail {
+    /// Top-level header fields, names lower-cased, values unfolded.
+    pub headers: Vec<(String, String)>,
+    pub subject: Option<String>,
+    pub from: Vec<Person>,
+    pub sender: Option<Person>,
+    pub reply_to: Option<Person>,
+    pub to: Vec<Person>,
+    pub cc: Vec<Person>,
+    /// `Some("")` for the null return path `<>` of bounces.
+    pub return_path: Option<String>,
+    pub message_id: Option<MessageId>,
+    pub in_reply_to: Vec<MessageId>,
+    pub references: Vec<MessageId>,
+    /// `type/subtype` of the top-level part, lower case.
+    pub content_type: String,
+    pub content_language: Option<String>,
+    pub date: Option<String>,
+    pub text_body: Option<String>,
+    pub html_body: Option<String>,
+    pub attachments: Vec<RawAttachment>,
+}
+
+impl ParsedMail {
+    /// The first value of a top-level header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has_header(&self, name: &str) -> bool {
+        self.header(name).is_some()
+    }
+}
+
+/// Decodes a header value that may carry undeclared 8-bit bytes: UTF-8 when
+/// it is valid, else Windows-1252, the charset such mail almost always uses.
+fn decode_8bit(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0,
+    }
+}
+
+fn unfold(value: &str) -> String {
+    value
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn people(address: Option<&Address<'_>>) -> Vec<Person> {
+    let Some(address) = address else {
+        return Vec::new();
+    };
+    address
+        .iter()
+        .filter_map(|addr| {
+            let email = addr
+                .address()?
+                .trim()
+                .trim_matches(['<', '>'])
+                .to_lowercase();
+            if !email.contains('@') || email.chars().any(char::is_whitespace) {
+                return None;
+            }
+            let name = addr
+                .name()
+                .map(|n| super::text::collapse_whitespace(n.trim_matches('"')))
+                .filter(|n| !n.is_empty() && n.to_lowercase() != email);
+            Some(Person { email, name })
+        })
+        .collect()
+}
+
+fn message_ids(value: &HeaderValue<'_>) -> Vec<MessageId> {
+    let texts: Vec<&str> = match value {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(list) => list.iter().map(AsRef::as_ref).collect(),
+        _ => Vec::new(),
+    };
+    texts.into_iter().filter_map(MessageId::parse).collect()
+}
+
+/// Replaces a header value decoded from undeclared 8-bit bytes (shown by
+/// mail-parser as U+FFFD) with a Windows-1252 reading of the raw bytes.
+fn repair_8bit(decoded: &str, raw: &[u8]) -> String {
+    if decoded.contains('\u{fffd}')
+        && std::str::from_utf8(raw).is_err()
+        && !raw.windows(2).any(|w| w == b"=?")
+    {
+        return unfold(&decode_8bit(raw));
+    }
+    decoded.to_owned()
+}
+
+/// Parses raw bytes. Never fails: what cannot be read is left empty.
+pub fn parse(raw: &[u8]) -> ParsedMail {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return ParsedMail::default();
+    };
+    let root = &message.parts[0];
+    let raw_header = |h: &mail_parser::Header<'_>| -> &[u8] {
+        raw.get(h.offset_start as usize..h.offset_end as usize)
+            .unwrap_or_default()
+    };
+    let headers: Vec<(String, String)> = root
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.as_str().to_ascii_lowercase(),
+                unfold(&decode_8bit(raw_header(h))),
+            )
+        })
+        .collect();
+
+    let subject = root
+        .headers
+        .iter()
+        .find(|h| h.name == HeaderName::Subject)
+        .map(|h| match h.value.as_text() {
+            Some(text) => repair_8bit(text, raw_header(h)),
+            None => String::new(),
+        });
+
+    let mut from = people(message.from());
+    if let Some(h) = root.headers.iter().find(|h| h.name == HeaderName::From) {
+        let raw_from = raw_header(h);
+        for person in &mut from {
+            if let Some(name) = &person.name {
+                person.name = Some(repair_8bit(name, raw_from));
+            }
+        }
+    }
+
+    let return_path = headers
+        .iter()
+        .find(|(n, _)| n == "return-path")
+        .map(|(_, v)| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .trim()
+                .to_lowercase()
+        });
+
+    let content_type = root
+        .content_type()
+        .map(|ct| {
+            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("plain")).to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| "text/plain".to_owned());
+
+    let content_language = match root.content_language() {
+        HeaderValue::Text(t) => Some(t.to_string()),
+        HeaderValue::TextList(l) => l.first().map(ToString::to_string),
+        _ => None,
+    };
+
+    let mut text_parts = Vec::new();
+    let mut html_parts = Vec::new();
+    for id in &message.text_body {
+        match message.parts.get(*id as usize).map(|p| &p.body) {
+            Some(PartType::Text(text)) => text_parts.push(text.as_ref()),
+            Some(PartType::Html(html)) => html_parts.push(html.as_ref()),
+            _ => {}
+        }
+    }
+    for id in &message.html_body {
+        if let Some(PartType::Html(html)) = message.parts.get(*id as usize).map(|p| &p.body) {
+            if !html_parts.contains(&html.as_ref()) {
+                html_parts.push(html.as_ref());
+            }
+        }
+    }
+    let join = |parts: Vec<&str>| (!parts.is_empty()).then(|| parts.join("\n\n"));
+
+    let attachments = message
+        .attachments
+        .iter()
+        .filter_map(|id| message.parts.get(*id as usize))
+        .map(|part| attachment(part))
+        .collect();
+
+    ParsedMail {
+        subject,
+        from,
+        sender: people(message.sender()).into_iter().next(),
+        reply_to: people(message.reply_to()).into_iter().next(),
+        to: people(message.to()),
+        cc: people(message.cc()),
+        return_path,
+        message_id: message.message_id().and_then(MessageId::parse),
+        in_reply_to: message_ids(message.in_reply_to()),
+        references: message_ids(message.references()),
+        content_type,
+        content_language,
+        date: message.date().map(|d| d.to_rfc3339()),
+        text_body: join(text_parts),
+        html_body: join(html_parts),
+        attachments,
+        headers,
+    }
+}
+
+fn attachment(part: &mail_parser::MessagePart<'_>) -> RawAttachment {
+    let content_type = part
+        .content_type()
+        .map(|ct| {
+            let sub = ct.subtype().unwrap_or("octet-stream");
+            format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| match part.body {
+            PartType::Message(_) => "message/rfc822".to_owned(),
+            PartType::Text(_) => "text/plain".to_owned(),
+            PartType::Html(_) => "text/html".to_owned(),
+            _ => "application/octet-stream".to_owned(),
+        });
+    let mut name = part.attachment_name().map(str::to_owned);
+    if name.is_none() {
+        if let PartType::Message(nested) = &part.body {
+            // A forwarded message is named after its subject.
+            name = nested.subject().map(|s| format!("{s}.eml"));
+        }
+    }
+    let inline = part
+        .content_disposition()
+        .is_some_and(|cd| cd.ctype().eq_ignore_ascii_case("inline"));
+    let content_id = part
+        .content_id()
+        .map(|id| {
+            id.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+        .filter(|id| !id.is_empty());
+    RawAttachment {
+        name,
+        content_type,
+        content_id,
+        inline,
+        data: part.contents().to_vec(),
+    }
+}

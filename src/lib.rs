@@ -1,0 +1,6 @@
+//! mailgate: turns email sent to a support address into tickets.
+//!
+//! See `ARCHITECTURE.md` for the code map and the invariants each module
+//! keeps.
+
+pub mod intake;
