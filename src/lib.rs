@@ -3,4 +3,7 @@
 //! See `ARCHITECTURE.md` for the code map and the invariants each module
 //! keeps.
 
+pub mod commands;
+pub mod config;
 pub mod intake;
+pub mod store;

@@ -1,1 +1,161 @@
-fn main() {}
+//! `mailgate`: arguments, logging, configuration, then the command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use mailgate::commands::{self, exit};
+use mailgate::config;
+
+#[derive(Parser)]
+#[command(
+    name = "mailgate",
+    version,
+    about = "Turns email sent to a support address into tickets"
+)]
+struct Cli {
+    /// Configuration file [default: config/mailgate.toml when present, else
+    /// built-in defaults]. MAILGATE__SECTION__KEY variables override it.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Log format on standard error. Levels come from RUST_LOG (default warn).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// File messages as tickets: files, Maildir or plain folders (their *.eml
+    /// files), or standard input ("-" or nothing). Exit status for MTAs: 0
+    /// done, 65 rejected message, 66 unreadable file, 75 database
+    /// unavailable (retry later).
+    Ingest {
+        /// Messages to file.
+        paths: Vec<PathBuf>,
+        /// Apply the defaults of this configured mailbox (product, severity,
+        /// request type).
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// Print each decision as JSON and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List and show tickets.
+    Tickets {
+        #[command(subcommand)]
+        action: TicketsAction,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TicketsAction {
+    /// Tickets, newest first: a table, or one JSON object per line.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Only tickets with this status (open, pending, resolved, closed).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// One ticket with its comments and attachments.
+    Show {
+        /// Ticket key, e.g. SUP-42.
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the commented example configuration.
+    Example,
+    /// Check the configuration and print every problem.
+    Check,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+
+    if let Command::Config {
+        action: ConfigAction::Example,
+    } = cli.command
+    {
+        print!("{}", config::EXAMPLE);
+        return ExitCode::SUCCESS;
+    }
+    let settings = match config::load(cli.config.as_deref(), None) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    if let Command::Config {
+        action: ConfigAction::Check,
+    } = cli.command
+    {
+        println!("configuration is valid");
+        return ExitCode::SUCCESS;
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailgate: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::SOFTWARE);
+        }
+    };
+    let status = runtime.block_on(async {
+        match &cli.command {
+            Command::Ingest {
+                paths,
+                mailbox,
+                dry_run,
+            } => commands::ingest(&settings, paths, mailbox.as_deref(), *dry_run).await,
+            Command::Tickets {
+                action: TicketsAction::List { json, status },
+            } => commands::tickets_list(&settings, status.as_deref(), *json).await,
+            Command::Tickets {
+                action: TicketsAction::Show { key, json },
+            } => commands::tickets_show(&settings, key, *json).await,
+            Command::Migrate => commands::migrate(&settings).await,
+            Command::Config { .. } => exit::OK,
+        }
+    });
+    ExitCode::from(status)
+}

@@ -31,7 +31,7 @@ pub struct Terms {
 
 /// Folds a vocabulary word for the index: accents, case, and the usual
 /// separators (`atlas-erp`, `atlas_erp`, `Atlas ERP`) all compare equal.
-fn key(text: &str) -> String {
+pub fn term_key(text: &str) -> String {
     let trimmed = text.trim_matches(|c: char| {
         c.is_whitespace() || matches!(c, '"' | '\'' | '«' | '»' | '*' | '.' | '!' | ';')
     });
@@ -45,7 +45,7 @@ impl Terms {
         let mut index = HashMap::new();
         for (i, term) in terms.iter().enumerate() {
             for word in std::iter::once(&term.name).chain(&term.aliases) {
-                index.entry(key(word)).or_insert(i);
+                index.entry(term_key(word)).or_insert(i);
             }
         }
         Terms { terms, index }
@@ -62,7 +62,7 @@ impl Terms {
     /// The canonical name whose name or alias is exactly `text` (folded).
     pub fn exact(&self, text: &str) -> Option<&str> {
         self.index
-            .get(&key(text))
+            .get(&term_key(text))
             .map(|&i| self.terms[i].name.as_str())
     }
 

@@ -1,0 +1,383 @@
+//! The command-line actions, each a function from parsed arguments and
+//! settings to an exit status. `main.rs` only parses and dispatches.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::intake::{self, Decision, MailboxDefaults};
+use crate::store::{Filed, Inbound, SourceKind, Store, StoreError, TicketRecord};
+
+/// Exit statuses from sysexits.h, which MTAs understand.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The input cannot be used (rejected message).
+    pub const DATAERR: u8 = 65;
+    /// An input file cannot be read.
+    pub const NOINPUT: u8 = 66;
+    /// Something else went wrong in mailgate itself.
+    pub const SOFTWARE: u8 = 70;
+    /// Try again later (database unavailable): nothing was lost.
+    pub const TEMPFAIL: u8 = 75;
+    /// The configuration is invalid.
+    pub const CONFIG: u8 = 78;
+}
+
+/// Opens the store named by the settings.
+pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+    Store::open(&settings.database.url, &settings.tickets.key_prefix).await
+}
+
+/// Exit status for a storage failure: retry later or give up.
+pub fn store_failure(error: &StoreError) -> u8 {
+    match error {
+        StoreError::Config(_) => exit::CONFIG,
+        e if e.is_transient() => exit::TEMPFAIL,
+        // An unexpected database error may be a passing one too; an MTA that
+        // retries loses nothing, one that bounces loses the message.
+        _ => exit::TEMPFAIL,
+    }
+}
+
+/// One message to ingest and where it came from.
+struct Input {
+    label: String,
+    source: SourceKind,
+    raw: Result<Vec<u8>, std::io::Error>,
+}
+
+/// Expands the paths of `ingest`: a file is one message; a Maildir (a folder
+/// with `new/` or `cur/`) gives the files in both; any other folder gives its
+/// `*.eml` files. `-` or nothing at all reads standard input.
+fn inputs(paths: &[PathBuf]) -> Vec<Input> {
+    if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") && paths.len() == 1 {
+        let mut raw = Vec::new();
+        let result = std::io::stdin().lock().read_to_end(&mut raw).map(|_| raw);
+        return vec![Input {
+            label: "-".into(),
+            source: SourceKind::Stdin,
+            raw: result,
+        }];
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let maildir = path.join("new").is_dir() || path.join("cur").is_dir();
+            let folders: Vec<PathBuf> = if maildir {
+                vec![path.join("new"), path.join("cur")]
+            } else {
+                vec![path.clone()]
+            };
+            for folder in folders {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .filter(|p| {
+                        let hidden = p
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'));
+                        let eml = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
+                        !hidden && (maildir || eml)
+                    })
+                    .collect();
+                files.sort();
+                out.extend(files.into_iter().map(|f| file_input(&f, maildir)));
+            }
+        } else {
+            out.push(file_input(path, false));
+        }
+    }
+    out
+}
+
+fn file_input(path: &Path, maildir: bool) -> Input {
+    Input {
+        label: path.display().to_string(),
+        source: if maildir {
+            SourceKind::Maildir
+        } else {
+            SourceKind::File
+        },
+        raw: std::fs::read(path),
+    }
+}
+
+fn describe(filed: &Filed) -> String {
+    match filed {
+        Filed::Ticket { key } => format!("{key} created"),
+        Filed::Ignored { reason } => format!("ignored ({reason})"),
+        Filed::Rejected { reason } => format!("rejected ({reason})"),
+        Filed::Duplicate { of_message, ticket } => match ticket {
+            Some(key) => format!("duplicate of message {of_message} ({key})"),
+            None => format!("duplicate of message {of_message}"),
+        },
+        Filed::AlreadyStored { ticket } => format!(
+            "already stored ({})",
+            ticket.as_deref().unwrap_or("no ticket")
+        ),
+    }
+}
+
+/// `mailgate ingest`: files each message and prints one line per message.
+/// The exit status is the worst of the messages': 75 when the database was
+/// unavailable (the MTA retries), 65 when a message was rejected (the MTA
+/// bounces it, so the sender learns why), 66 for an unreadable file.
+pub async fn ingest(
+    settings: &Settings,
+    paths: &[PathBuf],
+    mailbox: Option<&str>,
+    dry_run: bool,
+) -> u8 {
+    let defaults = match mailbox {
+        Some(name) => match settings.mailbox(name) {
+            Some(m) => m.defaults.clone(),
+            None => {
+                eprintln!("mailgate: no mailbox named {name:?} in the configuration");
+                return exit::CONFIG;
+            }
+        },
+        None => MailboxDefaults::default(),
+    };
+    let store = if dry_run {
+        None
+    } else {
+        match open_store(settings).await {
+            Ok(store) => Some(store),
+            Err(e) => {
+                eprintln!("mailgate: {e}");
+                return store_failure(&e);
+            }
+        }
+    };
+    let mut status = exit::OK;
+    let mut stdout = std::io::stdout().lock();
+    for input in inputs(paths) {
+        let raw = match input.raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                eprintln!("mailgate: cannot read {}: {e}", input.label);
+                status = status.max(exit::NOINPUT);
+                continue;
+            }
+        };
+        let decision: Decision = intake::decide(&raw, &settings.intake, &defaults);
+        let Some(store) = &store else {
+            let mut value = serde_json::to_value(&decision).unwrap_or_default();
+            value["input"] = json!(input.label);
+            let _ = writeln!(stdout, "{value}");
+            continue;
+        };
+        let inbound = Inbound {
+            source: input.source,
+            mailbox,
+            uidvalidity: None,
+            uid: None,
+            raw: &raw,
+        };
+        match store.file_message(&inbound, &decision).await {
+            Ok(filed) => {
+                let _ = writeln!(stdout, "{}: {}", input.label, describe(&filed));
+                if matches!(filed, Filed::Rejected { .. }) {
+                    status = status.max(exit::DATAERR);
+                }
+            }
+            Err(e) => {
+                eprintln!("mailgate: {}: not filed, {e}", input.label);
+                status = status.max(store_failure(&e));
+            }
+        }
+    }
+    if let Some(store) = store {
+        store.close().await;
+    }
+    status
+}
+
+/// The JSON of a ticket, as documented in README.md. `comments` is a count
+/// in lists and an array in `tickets show`.
+pub fn ticket_json(settings: &Settings, ticket: &TicketRecord, full: bool) -> serde_json::Value {
+    let public: Vec<_> = ticket
+        .comments
+        .iter()
+        .filter(|c| c.visibility == "public")
+        .collect();
+    json!({
+        "key": ticket.key,
+        "summary": ticket.summary,
+        "description": ticket.description,
+        "severity": ticket.severity,
+        "products": ticket.products,
+        "request_type": ticket.request_type,
+        "reporter": ticket.reporter_email,
+        "reporter_name": ticket.reporter_name,
+        "reply_to": ticket.reply_to,
+        "watchers": ticket.watchers,
+        "status": ticket.status,
+        "language": ticket.language,
+        "unrecognized": ticket.unrecognized,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "attachments": ticket.attachments,
+        "comments": if full { json!(ticket.comments) } else { json!(public.len()) },
+        "tracking_url": settings.tracking_url(&ticket.tracking_token),
+    })
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        format!("{}…", intake::text::truncate_chars(text, width - 1))
+    }
+}
+
+/// `mailgate tickets list`.
+pub async fn tickets_list(settings: &Settings, status: Option<&str>, as_json: bool) -> u8 {
+    let store = match open_store(settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return store_failure(&e);
+        }
+    };
+    let tickets = match store.list_tickets(status).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return store_failure(&e);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        for ticket in &tickets {
+            let _ = writeln!(out, "{}", ticket_json(settings, ticket, false));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "{:<10} {:<8} {:<9} {:<16} {:<28} SUMMARY",
+            "KEY", "STATUS", "SEVERITY", "PRODUCTS", "REPORTER"
+        );
+        for t in &tickets {
+            let _ = writeln!(
+                out,
+                "{:<10} {:<8} {:<9} {:<16} {:<28} {}",
+                t.key,
+                t.status,
+                t.severity,
+                cut(&t.products.join(","), 16),
+                cut(&t.reporter_email, 28),
+                cut(&t.summary, 60)
+            );
+        }
+        let _ = writeln!(out, "{} ticket(s)", tickets.len());
+    }
+    store.close().await;
+    exit::OK
+}
+
+/// `mailgate tickets show KEY`.
+pub async fn tickets_show(settings: &Settings, key: &str, as_json: bool) -> u8 {
+    let store = match open_store(settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return store_failure(&e);
+        }
+    };
+    let ticket = match store.ticket(key).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound(why)) => {
+            eprintln!("mailgate: {why}");
+            return exit::DATAERR;
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return store_failure(&e);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let _ = writeln!(out, "{}", ticket_json(settings, &ticket, true));
+    } else {
+        let _ = writeln!(out, "{}  {}", ticket.key, ticket.summary);
+        let _ = writeln!(out, "Status:       {}", ticket.status);
+        let _ = writeln!(out, "Severity:     {}", ticket.severity);
+        let _ = writeln!(out, "Products:     {}", ticket.products.join(", "));
+        let _ = writeln!(out, "Request type: {}", ticket.request_type);
+        let reporter = match &ticket.reporter_name {
+            Some(name) => format!("{name} <{}>", ticket.reporter_email),
+            None => ticket.reporter_email.clone(),
+        };
+        let _ = writeln!(out, "Reporter:     {reporter}");
+        if !ticket.watchers.is_empty() {
+            let watchers: Vec<_> = ticket.watchers.iter().map(|w| w.email.as_str()).collect();
+            let _ = writeln!(out, "Watchers:     {}", watchers.join(", "));
+        }
+        for u in &ticket.unrecognized {
+            let _ = writeln!(
+                out,
+                "Unrecognised: {} {:?} (from the {})",
+                u.field, u.value, u.source
+            );
+        }
+        let _ = writeln!(out, "Created:      {}", ticket.created_at);
+        let _ = writeln!(
+            out,
+            "Tracking:     {}",
+            settings.tracking_url(&ticket.tracking_token)
+        );
+        for a in &ticket.attachments {
+            let _ = writeln!(
+                out,
+                "Attachment:   {} ({}, {} bytes, sha256 {})",
+                a.filename, a.content_type, a.size, a.sha256
+            );
+        }
+        let _ = writeln!(out, "\n{}", ticket.description);
+        for c in &ticket.comments {
+            let _ = writeln!(
+                out,
+                "\n--- {} {} ({})\n{}",
+                c.created_at, c.author_email, c.visibility, c.body
+            );
+        }
+    }
+    store.close().await;
+    exit::OK
+}
+
+/// `mailgate migrate`.
+pub async fn migrate(settings: &Settings) -> u8 {
+    match open_store(settings).await {
+        Ok(store) => {
+            println!(
+                "database {} is up to date",
+                redact_url(&settings.database.url)
+            );
+            store.close().await;
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            store_failure(&e)
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,906 @@
+//! Settings: built-in defaults, then the TOML file, then `MAILGATE__SECTION__KEY`
+//! environment variables. The file is read into [`RawSettings`] (plain
+//! strings where a value has rules), then one validation pass turns it into
+//! [`Settings`] or reports every problem at once, each naming its key.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::intake::ticket_key::valid_prefix;
+use crate::intake::{IntakeRules, MailboxDefaults, Term, Terms, Vocabulary};
+
+/// The commented example configuration, printed by `mailgate config example`.
+pub const EXAMPLE: &str = include_str!("../config/mailgate.example.toml");
+
+/// Where `--config` points when not given.
+pub const DEFAULT_PATH: &str = "config/mailgate.toml";
+
+/// A password or token: never shown by `Debug` or in logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The file as written.
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    pub database: RawDatabase,
+    pub intake: RawIntake,
+    pub tickets: RawTickets,
+    pub http: RawHttp,
+    pub senders: RawSenders,
+    pub smtp: Option<RawSmtp>,
+    pub mailboxes: Vec<RawMailbox>,
+    pub severities: Option<Vec<RawTerm>>,
+    pub products: Vec<RawTerm>,
+    pub request_types: Option<Vec<RawTerm>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: String,
+}
+
+impl Default for RawDatabase {
+    fn default() -> Self {
+        RawDatabase {
+            url: "sqlite://data/mailgate.db".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawIntake {
+    pub max_message_size: ByteSizeText,
+    pub own_addresses: Vec<String>,
+}
+
+impl Default for RawIntake {
+    fn default() -> Self {
+        RawIntake {
+            max_message_size: ByteSizeText::Text("25MiB".into()),
+            own_addresses: Vec::new(),
+        }
+    }
+}
+
+/// A size written as a number of bytes or as text with a unit (`25MiB`).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum ByteSizeText {
+    Bytes(u64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawTickets {
+    pub key_prefix: String,
+    pub tracking_url: String,
+    pub team_address: Option<String>,
+    pub default_severity: String,
+    pub default_request_type: String,
+}
+
+impl Default for RawTickets {
+    fn default() -> Self {
+        RawTickets {
+            key_prefix: "SUP".into(),
+            tracking_url: "http://127.0.0.1:8080".into(),
+            team_address: None,
+            default_severity: "medium".into(),
+            default_request_type: "support".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: String,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        RawHttp {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSenders {
+    pub policy: String,
+    pub allowed_domains: Vec<String>,
+}
+
+impl Default for RawSenders {
+    fn default() -> Self {
+        RawSenders {
+            policy: "open".into(),
+            allowed_domains: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub from: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailbox {
+    pub name: String,
+    pub address: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    pub username: String,
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    #[serde(default = "default_processed")]
+    pub processed_folder: String,
+    #[serde(default = "default_quarantine")]
+    pub quarantine_folder: String,
+    #[serde(default = "default_true")]
+    pub idle: bool,
+    #[serde(default = "default_poll")]
+    pub poll_interval: String,
+    pub default_severity: Option<String>,
+    #[serde(default)]
+    pub default_products: Vec<String>,
+    pub default_request_type: Option<String>,
+}
+
+fn default_tls() -> String {
+    "implicit".into()
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_processed() -> String {
+    "Processed".into()
+}
+fn default_quarantine() -> String {
+    "Quarantine".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_poll() -> String {
+    "60s".into()
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawTerm {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Validated settings.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    Implicit,
+    StartTls,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderPolicy {
+    Open,
+    Registered,
+    Hold,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketSettings {
+    pub key_prefix: String,
+    pub tracking_url: String,
+    pub team_address: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailboxSettings {
+    pub name: String,
+    pub address: Option<String>,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: Option<Secret>,
+    pub folder: String,
+    pub processed_folder: String,
+    pub quarantine_folder: String,
+    pub idle: bool,
+    pub poll_interval: Duration,
+    pub defaults: MailboxDefaults,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub intake: IntakeRules,
+    pub tickets: TicketSettings,
+    pub http_listen: SocketAddr,
+    pub sender_policy: SenderPolicy,
+    pub allowed_domains: Vec<String>,
+    pub smtp: Option<SmtpSettings>,
+    pub mailboxes: Vec<MailboxSettings>,
+}
+
+impl Settings {
+    /// The tracking page of a ticket.
+    pub fn tracking_url(&self, token: &str) -> String {
+        format!(
+            "{}/t/{token}",
+            self.tickets.tracking_url.trim_end_matches('/')
+        )
+    }
+
+    pub fn mailbox(&self, name: &str) -> Option<&MailboxSettings> {
+        self.mailboxes.iter().find(|m| m.name == name)
+    }
+}
+
+/// One problem in the configuration, with the key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("the configuration has {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+/// Loads the settings. `path` is the `--config` argument: an explicit path
+/// must exist; without one, `config/mailgate.toml` is read when present.
+/// `env` replaces the process environment (for tests).
+pub fn load(
+    path: Option<&Path>,
+    env: Option<HashMap<String, String>>,
+) -> Result<Settings, ConfigError> {
+    let mut builder = config::Config::builder();
+    match path {
+        Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
+        None => {
+            builder = builder.add_source(config::File::with_name(DEFAULT_PATH).required(false));
+        }
+    }
+    let environment = config::Environment::with_prefix("MAILGATE")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("intake.own_addresses")
+        .with_list_parse_key("senders.allowed_domains")
+        .source(env);
+    let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
+    validate(raw, path.and_then(Path::parent)).map_err(ConfigError::Invalid)
+}
+
+/// Parses `25MiB`, `10 MB`, `512k`, `1000`.
+pub fn parse_byte_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn problem(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn tls(&mut self, key: &str, value: &str) -> TlsMode {
+        match value {
+            "implicit" => TlsMode::Implicit,
+            "starttls" => TlsMode::StartTls,
+            "none" => TlsMode::None,
+            other => {
+                self.problem(
+                    key,
+                    format!("{other:?} is not one of implicit, starttls, none"),
+                );
+                TlsMode::Implicit
+            }
+        }
+    }
+
+    /// A password given inline or read from a file (`*_file` keys), or from
+    /// `$CREDENTIALS_DIRECTORY` when the path is relative and systemd
+    /// provides credentials.
+    fn secret(
+        &mut self,
+        key: &str,
+        inline: Option<&String>,
+        file: Option<&PathBuf>,
+        base: Option<&Path>,
+    ) -> Option<Secret> {
+        match (inline, file) {
+            (Some(_), Some(_)) => {
+                self.problem(key, format!("give either {key} or {key}_file, not both"));
+                None
+            }
+            (Some(value), None) => Some(Secret::new(value.clone())),
+            (None, Some(path)) => {
+                let resolved = resolve_secret_path(path, base);
+                match std::fs::read_to_string(&resolved) {
+                    Ok(text) => Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_owned())),
+                    Err(e) => {
+                        self.problem(
+                            format!("{key}_file"),
+                            format!("cannot read {}: {e}", resolved.display()),
+                        );
+                        None
+                    }
+                }
+            }
+            (None, None) => None,
+        }
+    }
+
+    fn terms(&mut self, key: &str, terms: &[RawTerm]) {
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for (i, term) in terms.iter().enumerate() {
+            if term.name.trim().is_empty() {
+                self.problem(format!("{key}[{i}].name"), "must not be empty");
+            }
+            for word in std::iter::once(&term.name).chain(&term.aliases) {
+                let folded = crate::intake::vocabulary::term_key(word);
+                if let Some(other) = seen.insert(folded, &term.name) {
+                    if other != term.name {
+                        self.problem(
+                            format!("{key}[{i}]"),
+                            format!("{word:?} names both {other:?} and {:?}", term.name),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn resolve_secret_path(path: &Path, base: Option<&Path>) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_owned();
+    }
+    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
+        let candidate = Path::new(&dir).join(path);
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    match base {
+        Some(base) => base.join(path),
+        None => path.to_owned(),
+    }
+}
+
+fn to_terms(raw: &[RawTerm]) -> Vec<Term> {
+    raw.iter()
+        .map(|t| Term {
+            name: t.name.trim().to_owned(),
+            aliases: t.aliases.clone(),
+        })
+        .collect()
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn valid_email(text: &str) -> bool {
+    let mut parts = text.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') || d == "localhost")
+        && !text.chars().any(char::is_whitespace)
+}
+
+/// Checks everything and builds the settings, or lists every problem.
+/// `base` is the folder of the configuration file, for relative `*_file`
+/// paths.
+pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<Problem>> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+
+    let url = raw.database.url.trim().to_owned();
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        c.problem(
+            "database.url",
+            format!("{url:?} must start with sqlite: or postgres://"),
+        );
+    }
+
+    let max_message_size = match &raw.intake.max_message_size {
+        ByteSizeText::Bytes(n) => Some(*n),
+        ByteSizeText::Text(t) => parse_byte_size(t),
+    };
+    let max_message_size = match max_message_size {
+        Some(n) if n >= 1024 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => {
+            c.problem(
+                "intake.max_message_size",
+                "must be a size of at least 1KiB, like \"25MiB\"",
+            );
+            0
+        }
+    };
+
+    let prefix = raw.tickets.key_prefix.trim().to_owned();
+    if !valid_prefix(&prefix) {
+        c.problem(
+            "tickets.key_prefix",
+            format!("{prefix:?} must be an upper-case letter then up to 9 letters or digits"),
+        );
+    }
+    match url::Url::parse(&raw.tickets.tracking_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => c.problem("tickets.tracking_url", "must be an http:// or https:// URL"),
+    }
+    if let Some(team) = &raw.tickets.team_address {
+        if !valid_email(team) {
+            c.problem(
+                "tickets.team_address",
+                format!("{team:?} is not an email address"),
+            );
+        }
+    }
+
+    let http_listen = raw.http.listen.parse().unwrap_or_else(|_| {
+        c.problem(
+            "http.listen",
+            format!("{:?} is not an address:port", raw.http.listen),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+
+    let sender_policy = match raw.senders.policy.as_str() {
+        "open" => SenderPolicy::Open,
+        "registered" => SenderPolicy::Registered,
+        "hold" => SenderPolicy::Hold,
+        other => {
+            c.problem(
+                "senders.policy",
+                format!("{other:?} is not one of open, registered, hold"),
+            );
+            SenderPolicy::Open
+        }
+    };
+
+    let severities = raw
+        .severities
+        .as_deref()
+        .map(to_terms)
+        .unwrap_or_else(Vocabulary::default_severities);
+    let request_types = raw
+        .request_types
+        .as_deref()
+        .map(to_terms)
+        .unwrap_or_else(Vocabulary::default_request_types);
+    for (key, terms) in [
+        ("severities", raw.severities.as_deref()),
+        ("request_types", raw.request_types.as_deref()),
+        ("products", Some(raw.products.as_slice())),
+    ] {
+        if let Some(terms) = terms {
+            c.terms(key, terms);
+        }
+    }
+    let vocabulary = Vocabulary {
+        severities: Terms::new(severities),
+        products: Terms::new(to_terms(&raw.products)),
+        request_types: Terms::new(request_types),
+        default_severity: raw.tickets.default_severity.clone(),
+        default_request_type: raw.tickets.default_request_type.clone(),
+    };
+    if vocabulary
+        .severities
+        .exact(&raw.tickets.default_severity)
+        .is_none()
+    {
+        c.problem(
+            "tickets.default_severity",
+            format!(
+                "{:?} is not a configured severity",
+                raw.tickets.default_severity
+            ),
+        );
+    }
+    if vocabulary
+        .request_types
+        .exact(&raw.tickets.default_request_type)
+        .is_none()
+    {
+        c.problem(
+            "tickets.default_request_type",
+            format!(
+                "{:?} is not a configured request type",
+                raw.tickets.default_request_type
+            ),
+        );
+    }
+
+    let smtp = raw.smtp.as_ref().map(|s| {
+        let tls = c.tls("smtp.tls", &s.tls);
+        if tls == TlsMode::None && !s.allow_plaintext && !is_loopback_host(&s.host) {
+            c.problem("smtp.tls", "\"none\" sends passwords in clear: allowed only for a loopback host or with allow_plaintext = true");
+        }
+        if !valid_email(&s.from) {
+            c.problem("smtp.from", format!("{:?} is not an email address", s.from));
+        }
+        SmtpSettings {
+            host: s.host.clone(),
+            port: s.port.unwrap_or(match tls {
+                TlsMode::Implicit => 465,
+                TlsMode::StartTls => 587,
+                TlsMode::None => 25,
+            }),
+            tls,
+            username: s.username.clone(),
+            password: c.secret("smtp.password", s.password.as_ref(), s.password_file.as_ref(), base),
+            from: s.from.to_lowercase(),
+        }
+    });
+
+    let mut names = HashSet::new();
+    let mut mailboxes = Vec::new();
+    for (i, m) in raw.mailboxes.iter().enumerate() {
+        let key = |field: &str| format!("mailboxes[{i}].{field}");
+        if m.name.trim().is_empty() || !names.insert(m.name.clone()) {
+            c.problem(
+                key("name"),
+                format!("{:?} must be a non-empty name used once", m.name),
+            );
+        }
+        let tls = c.tls(&key("tls"), &m.tls);
+        if tls == TlsMode::None && !m.allow_plaintext && !is_loopback_host(&m.host) {
+            c.problem(key("tls"), "\"none\" sends passwords in clear: allowed only for a loopback host or with allow_plaintext = true");
+        }
+        let poll_interval = humantime::parse_duration(&m.poll_interval).unwrap_or_else(|_| {
+            c.problem(
+                key("poll_interval"),
+                format!("{:?} is not a duration like \"60s\"", m.poll_interval),
+            );
+            Duration::from_secs(60)
+        });
+        let password = c.secret(
+            &key("password"),
+            m.password.as_ref(),
+            m.password_file.as_ref(),
+            base,
+        );
+        if password.is_none() && m.password.is_none() && m.password_file.is_none() {
+            c.problem(key("password"), "a password or password_file is required");
+        }
+        if let Some(sev) = &m.default_severity {
+            if vocabulary.severities.exact(sev).is_none() {
+                c.problem(
+                    key("default_severity"),
+                    format!("{sev:?} is not a configured severity"),
+                );
+            }
+        }
+        for product in &m.default_products {
+            if vocabulary.products.exact(product).is_none() {
+                c.problem(
+                    key("default_products"),
+                    format!("{product:?} is not a configured product"),
+                );
+            }
+        }
+        if let Some(rt) = &m.default_request_type {
+            if vocabulary.request_types.exact(rt).is_none() {
+                c.problem(
+                    key("default_request_type"),
+                    format!("{rt:?} is not a configured request type"),
+                );
+            }
+        }
+        mailboxes.push(MailboxSettings {
+            name: m.name.clone(),
+            address: m.address.as_ref().map(|a| a.to_lowercase()),
+            host: m.host.clone(),
+            port: m
+                .port
+                .unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
+            tls,
+            username: m.username.clone(),
+            password,
+            folder: m.folder.clone(),
+            processed_folder: m.processed_folder.clone(),
+            quarantine_folder: m.quarantine_folder.clone(),
+            idle: m.idle,
+            poll_interval,
+            defaults: MailboxDefaults {
+                severity: m.default_severity.clone(),
+                products: m.default_products.clone(),
+                request_type: m.default_request_type.clone(),
+            },
+        });
+    }
+
+    let mut own_addresses: Vec<String> = raw
+        .intake
+        .own_addresses
+        .iter()
+        .map(|a| a.trim().to_lowercase())
+        .collect();
+    for (i, address) in own_addresses.iter().enumerate() {
+        if !valid_email(address) {
+            c.problem(
+                format!("intake.own_addresses[{i}]"),
+                format!("{address:?} is not an email address"),
+            );
+        }
+    }
+    own_addresses.extend(mailboxes.iter().filter_map(|m| m.address.clone()));
+    own_addresses.extend(smtp.iter().map(|s| s.from.clone()));
+    own_addresses.extend(raw.tickets.team_address.iter().map(|a| a.to_lowercase()));
+    own_addresses.sort();
+    own_addresses.dedup();
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    Ok(Settings {
+        database: DatabaseSettings { url },
+        intake: IntakeRules {
+            vocabulary,
+            key_prefix: prefix.clone(),
+            own_addresses,
+            max_message_size,
+        },
+        tickets: TicketSettings {
+            key_prefix: prefix,
+            tracking_url: raw.tickets.tracking_url.clone(),
+            team_address: raw.tickets.team_address.as_ref().map(|a| a.to_lowercase()),
+        },
+        http_listen,
+        sender_policy,
+        allowed_domains: raw
+            .senders
+            .allowed_domains
+            .iter()
+            .map(|d| d.to_lowercase())
+            .collect(),
+        smtp,
+        mailboxes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_toml(text: &str) -> Result<Settings, Vec<Problem>> {
+        let raw: RawSettings = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        validate(raw, None)
+    }
+
+    #[test]
+    fn no_configuration_at_all_works() {
+        let s = validate(RawSettings::default(), None).unwrap();
+        assert_eq!(s.database.url, "sqlite://data/mailgate.db");
+        assert_eq!(s.intake.max_message_size, 25 * 1024 * 1024);
+        assert_eq!(s.intake.key_prefix, "SUP");
+        assert_eq!(s.intake.vocabulary.severities.exact("haute"), Some("high"));
+        assert_eq!(s.tracking_url("abc"), "http://127.0.0.1:8080/t/abc");
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let s = from_toml(EXAMPLE).unwrap();
+        assert!(!s.intake.vocabulary.products.terms().is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_key() {
+        let problems = from_toml(
+            r#"
+            [database]
+            url = "mysql://x"
+            [tickets]
+            key_prefix = "sup"
+            tracking_url = "ftp://x"
+            default_severity = "apocalyptic"
+            [intake]
+            max_message_size = "huge"
+            [senders]
+            policy = "everyone"
+            [[mailboxes]]
+            name = "support"
+            host = "imap.example.com"
+            tls = "none"
+            username = "u"
+            poll_interval = "often"
+            [[products]]
+            name = "Atlas"
+            aliases = ["nova"]
+            [[products]]
+            name = "Nova"
+            "#,
+        )
+        .unwrap_err();
+        let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "database.url",
+            "tickets.key_prefix",
+            "tickets.tracking_url",
+            "tickets.default_severity",
+            "intake.max_message_size",
+            "senders.policy",
+            "mailboxes[0].tls",
+            "mailboxes[0].poll_interval",
+            "mailboxes[0].password",
+            "products[1]",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            "[tickets]\nkey_prefix = \"HELP\"\n[database]\nurl = \"sqlite://a.db\"\n",
+        )
+        .unwrap();
+        let env = HashMap::from([
+            (
+                "MAILGATE__DATABASE__URL".to_owned(),
+                "sqlite://b.db".to_owned(),
+            ),
+            (
+                "MAILGATE__INTAKE__OWN_ADDRESSES".to_owned(),
+                "a@x.fr,B@x.fr".to_owned(),
+            ),
+            (
+                "MAILGATE__INTAKE__MAX_MESSAGE_SIZE".to_owned(),
+                "2048".to_owned(),
+            ),
+        ]);
+        let s = load(Some(&path), Some(env)).unwrap();
+        assert_eq!(s.database.url, "sqlite://b.db");
+        assert_eq!(s.intake.key_prefix, "HELP");
+        assert_eq!(s.intake.own_addresses, ["a@x.fr", "b@x.fr"]);
+        assert_eq!(s.intake.max_message_size, 2048);
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_show_in_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "hunter2\n").unwrap();
+        let raw: RawSettings = config::Config::builder()
+            .add_source(config::File::from_str(
+                "[[mailboxes]]\nname = \"s\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"pw\"\n",
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        let s = validate(raw, Some(dir.path())).unwrap();
+        let password = s.mailboxes[0].password.as_ref().unwrap();
+        assert_eq!(password.expose(), "hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn byte_sizes() {
+        for (text, expected) in [
+            ("25MiB", Some(25 << 20)),
+            ("10 MB", Some(10_000_000)),
+            ("512k", Some(512_000)),
+            ("1000", Some(1000)),
+            ("lots", None),
+            ("5 parsecs", None),
+        ] {
+            assert_eq!(parse_byte_size(text), expected, "{text}");
+        }
+    }
+}

@@ -1,0 +1,712 @@
+//! Storage: the only place with SQL. One implementation over sqlx's `Any`
+//! driver serves SQLite and PostgreSQL; the backend is picked once from the
+//! URL scheme and the few statements that differ (identity columns, the
+//! ticket-number sequence) are chosen by [`Backend`]. Every message is filed
+//! in one transaction.
+
+mod models;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rand::RngCore;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::intake::{Attachment, Decision, NewTicket, Outcome, TicketKey, sha256_hex};
+
+pub use models::{AttachmentRecord, CommentRecord, InboundRecord, TicketRecord};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "database.url {url:?} must start with sqlite: or postgres://"
+            )))
+        }
+    }
+}
+
+/// A storage failure, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Another writer got there first (a unique key); trying again resolves it.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is busy: try again later, nothing
+    /// was written.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// Whether the same operation may succeed later (an MTA should retry).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Conflict(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => StoreError::NotFound(error.to_string()),
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.is_unique_violation() {
+                    StoreError::Conflict(error.to_string())
+                } else if matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517" | "14")
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code.starts_with("53")
+                    || code == "40001"
+                    || code == "40P01"
+                {
+                    // SQLite BUSY/LOCKED/CANTOPEN; PostgreSQL connection
+                    // exceptions, shutdown, resources, serialization.
+                    StoreError::Unavailable(error.to_string())
+                } else {
+                    StoreError::Other(error.to_string())
+                }
+            }
+            _ => StoreError::Other(error.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        match error {
+            sqlx::migrate::MigrateError::Execute(e) => e.into(),
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+/// Where an inbound message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    File,
+    Stdin,
+    Imap,
+    Maildir,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Stdin => "stdin",
+            SourceKind::Imap => "imap",
+            SourceKind::Maildir => "maildir",
+        }
+    }
+}
+
+/// A received message as the source knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    pub source: SourceKind,
+    pub mailbox: Option<&'a str>,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub raw: &'a [u8],
+}
+
+/// What filing a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    Ticket {
+        key: String,
+    },
+    Ignored {
+        reason: String,
+    },
+    Rejected {
+        reason: String,
+    },
+    /// The same message was received before; nothing new was created.
+    Duplicate {
+        of_message: i64,
+        ticket: Option<String>,
+    },
+    /// This very IMAP message (mailbox, UIDVALIDITY, UID) is already stored:
+    /// only its post-action is left to do.
+    AlreadyStored {
+        ticket: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    key_prefix: String,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A tracking token: 160 random bits from the OS generator, in hex. Not
+/// derived from anything, so it cannot be guessed from a ticket key.
+fn tracking_token() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The bytes after the header block: the same message delivered to two
+/// mailboxes differs in its trace headers but not in its body.
+fn body_of(raw: &[u8]) -> &[u8] {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => &raw[a.min(b)..],
+        (Some(a), None) | (None, Some(a)) => &raw[a..],
+        (None, None) => raw,
+    }
+}
+
+impl Store {
+    /// Connects and applies pending migrations. A SQLite file and its folder
+    /// are created when missing.
+    pub async fn open(url: &str, key_prefix: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Config(format!("database.url: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // One writer at a time anyway; a few readers beside it.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes
+                        // every commit durable before we act on it (a message
+                        // is marked done on the server only after that).
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 5000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend,
+            key_prefix: key_prefix.to_owned(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn next_ticket_number(&self, tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+            }
+            Backend::Postgres => "SELECT nextval('ticket_number')",
+        };
+        Ok(sqlx::query(sql).fetch_one(&mut **tx).await?.try_get(0)?)
+    }
+
+    async fn put_blob(
+        tx: &mut Transaction<'_, Any>,
+        sha256: &str,
+        content: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha256)
+            .bind(content.len() as i64)
+            .bind(content)
+            .bind(now())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Files a message and what intake decided about it, in one transaction:
+    /// the inbound record with its raw bytes, and the ticket with its
+    /// products, watchers, unrecognised values and attachments. A message
+    /// received before is recorded as a duplicate and creates nothing.
+    pub async fn file_message(
+        &self,
+        inbound: &Inbound<'_>,
+        decision: &Decision,
+    ) -> Result<Filed, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let raw_sha256 = sha256_hex(inbound.raw);
+        let body_sha256 = sha256_hex(body_of(inbound.raw));
+
+        if let (Some(mailbox), Some(validity), Some(uid)) =
+            (inbound.mailbox, inbound.uidvalidity, inbound.uid)
+        {
+            let row = sqlx::query(
+                "SELECT t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+                 WHERE m.mailbox = $1 AND m.uidvalidity = $2 AND m.uid = $3",
+            )
+            .bind(mailbox)
+            .bind(i64::from(validity))
+            .bind(i64::from(uid))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                return Ok(Filed::AlreadyStored {
+                    ticket: row.try_get(0)?,
+                });
+            }
+        }
+
+        let message_id = decision
+            .message
+            .message_id
+            .as_ref()
+            .map(|m| m.as_str().to_owned());
+        let earlier = sqlx::query(
+            "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.duplicate_of IS NULL
+               AND (m.raw_sha256 = $1 OR (m.message_id = $2 AND m.body_sha256 = $3))
+             ORDER BY m.id LIMIT 1",
+        )
+        .bind(&raw_sha256)
+        .bind(message_id.as_deref())
+        .bind(&body_sha256)
+        .fetch_optional(&mut *tx)
+        .await?;
+
+        Self::put_blob(&mut tx, &raw_sha256, inbound.raw).await?;
+        let (outcome, reason, detail) = match (&earlier, &decision.outcome) {
+            (Some(_), _) => ("duplicate", None, None),
+            (None, Outcome::Ticket { .. }) => ("ticket", None, None),
+            (None, Outcome::Ignored { reason, detail }) => {
+                ("ignored", Some(reason.as_str()), Some(detail.as_str()))
+            }
+            (None, Outcome::Rejected { reason, detail }) => {
+                ("rejected", Some(reason.as_str()), Some(detail.as_str()))
+            }
+        };
+        let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
+        let inbound_id: i64 = sqlx::query(
+            "INSERT INTO inbound_messages (source, mailbox, uidvalidity, uid, message_id, raw_sha256,
+                 body_sha256, size, outcome, reason, detail, duplicate_of, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(inbound.source.as_str())
+        .bind(inbound.mailbox)
+        .bind(inbound.uidvalidity.map(i64::from))
+        .bind(inbound.uid.map(i64::from))
+        .bind(message_id.as_deref())
+        .bind(&raw_sha256)
+        .bind(&body_sha256)
+        .bind(inbound.raw.len() as i64)
+        .bind(outcome)
+        .bind(reason)
+        .bind(detail)
+        .bind(duplicate_of)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+
+        let filed = match (&earlier, &decision.outcome) {
+            (Some(row), _) => Filed::Duplicate {
+                of_message: row.try_get(0)?,
+                ticket: row.try_get(1)?,
+            },
+            (None, Outcome::Ticket { ticket }) => {
+                let key = self.create_ticket(&mut tx, ticket, inbound_id).await?;
+                Filed::Ticket { key }
+            }
+            (None, Outcome::Ignored { reason, .. }) => Filed::Ignored {
+                reason: reason.as_str().to_owned(),
+            },
+            (None, Outcome::Rejected { reason, .. }) => Filed::Rejected {
+                reason: reason.as_str().to_owned(),
+            },
+        };
+        tx.commit().await?;
+        Ok(filed)
+    }
+
+    async fn create_ticket(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        ticket: &NewTicket,
+        inbound_id: i64,
+    ) -> Result<String, StoreError> {
+        let at = now();
+        let number = self.next_ticket_number(tx).await?;
+        let key =
+            TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
+        let language = ticket.language.map(|l| l.as_str());
+
+        sqlx::query(
+            "INSERT INTO customers (email, name, language, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&ticket.reporter.email)
+        .bind(ticket.reporter.name.as_deref())
+        .bind(language)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+        // A customer first seen without a name or language gets them later.
+        let customer_id: i64 = sqlx::query(
+            "UPDATE customers SET name = COALESCE(name, $2), language = COALESCE(language, $3)
+             WHERE email = $1 RETURNING id",
+        )
+        .bind(&ticket.reporter.email)
+        .bind(ticket.reporter.name.as_deref())
+        .bind(language)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+
+        let ticket_id: i64 = sqlx::query(
+            "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
+                 request_type, customer_id, reporter_email, reporter_name, reply_to, language,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        )
+        .bind(&key)
+        .bind(number)
+        .bind(tracking_token())
+        .bind(&ticket.summary)
+        .bind(&ticket.description)
+        .bind(&ticket.severity)
+        .bind(&ticket.request_type)
+        .bind(customer_id)
+        .bind(&ticket.reporter.email)
+        .bind(ticket.reporter.name.as_deref())
+        .bind(ticket.reply_to.as_ref().map(|p| p.email.as_str()))
+        .bind(language)
+        .bind(&at)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+
+        for (position, product) in ticket.products.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
+            )
+            .bind(ticket_id)
+            .bind(position as i64)
+            .bind(product)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for watcher in &ticket.watchers {
+            sqlx::query(
+                "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES ($1, $2, $3)
+                 ON CONFLICT (ticket_id, email) DO NOTHING",
+            )
+            .bind(ticket_id)
+            .bind(&watcher.email)
+            .bind(watcher.name.as_deref())
+            .execute(&mut **tx)
+            .await?;
+        }
+        for u in &ticket.unrecognized {
+            sqlx::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
+                .bind(ticket_id)
+                .bind(serde_plain(&u.field))
+                .bind(&u.value)
+                .bind(serde_plain(&u.source))
+                .execute(&mut **tx)
+                .await?;
+        }
+        for attachment in &ticket.attachments {
+            Self::add_attachment(tx, ticket_id, None, inbound_id, attachment, &at).await?;
+        }
+        sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
+            .bind(ticket_id)
+            .bind(inbound_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(key)
+    }
+
+    async fn add_attachment(
+        tx: &mut Transaction<'_, Any>,
+        ticket_id: i64,
+        comment_id: Option<i64>,
+        inbound_id: i64,
+        attachment: &Attachment,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
+        sqlx::query(
+            "INSERT INTO attachments (ticket_id, comment_id, inbound_message_id, filename, content_type,
+                 size, sha256, content_id, inline, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(ticket_id)
+        .bind(comment_id)
+        .bind(inbound_id)
+        .bind(&attachment.filename)
+        .bind(&attachment.content_type)
+        .bind(attachment.size as i64)
+        .bind(&attachment.sha256)
+        .bind(attachment.content_id.as_deref())
+        .bind(i64::from(attachment.inline))
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The serde name of a unit enum variant (`Field::RequestType` → `request_type`).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Makes `sqlite://PATH` create its file (and folder) when missing.
+fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Config(
+            "database.url must name a SQLite file".into(),
+        ));
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot create the folder {}: {e}",
+                parent.display()
+            ))
+        })?;
+    }
+    Ok(if rest.contains("mode=") {
+        format!("sqlite://{rest}")
+    } else if rest.contains('?') {
+        format!("sqlite://{rest}&mode=rwc")
+    } else {
+        format!("sqlite://{rest}?mode=rwc")
+    })
+}
+
+/// Reading.
+impl Store {
+    /// Tickets, newest first, optionally of one status.
+    pub async fn list_tickets(
+        &self,
+        status: Option<&str>,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM tickets WHERE ($1 IS NULL OR status = $1) ORDER BY number DESC",
+        )
+        .bind(status)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut tickets = Vec::with_capacity(rows.len());
+        for row in rows {
+            tickets.push(self.ticket_by_id(row.try_get(0)?).await?);
+        }
+        Ok(tickets)
+    }
+
+    /// A ticket by key (`SUP-42`, any case).
+    pub async fn ticket(&self, key: &str) -> Result<TicketRecord, StoreError> {
+        let key = TicketKey::parse(key)
+            .ok_or_else(|| StoreError::NotFound(format!("{key:?} is not a ticket key")))?;
+        let row = sqlx::query("SELECT id FROM tickets WHERE key = $1")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no ticket {key}")))?;
+        self.ticket_by_id(row.try_get(0)?).await
+    }
+
+    async fn ticket_by_id(&self, id: i64) -> Result<TicketRecord, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(
+            "SELECT key, tracking_token, status, summary, description, severity, request_type,
+                    reporter_email, reporter_name, reply_to, language, created_at, updated_at
+             FROM tickets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let products = sqlx::query(
+            "SELECT product FROM ticket_products WHERE ticket_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+        let watchers = sqlx::query(
+            "SELECT email, name FROM ticket_watchers WHERE ticket_id = $1 ORDER BY email",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(models::Watcher {
+                email: r.try_get(0)?,
+                name: r.try_get(1)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let unrecognized = sqlx::query(
+            "SELECT field, value, source FROM ticket_unrecognized WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(models::UnrecognizedRecord {
+                field: r.try_get(0)?,
+                value: r.try_get(1)?,
+                source: r.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let attachments = sqlx::query_as::<_, AttachmentRecord>(
+            "SELECT id, filename, content_type, size, sha256, content_id FROM attachments WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let comments = sqlx::query_as::<_, CommentRecord>(
+            "SELECT id, author_email, author_name, body, visibility, created_at FROM comments WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(TicketRecord {
+            id,
+            key: row.try_get(0)?,
+            tracking_token: row.try_get(1)?,
+            status: row.try_get(2)?,
+            summary: row.try_get(3)?,
+            description: row.try_get(4)?,
+            severity: row.try_get(5)?,
+            products,
+            request_type: row.try_get(6)?,
+            reporter_email: row.try_get(7)?,
+            reporter_name: row.try_get(8)?,
+            reply_to: row.try_get(9)?,
+            language: row.try_get(10)?,
+            watchers,
+            unrecognized,
+            attachments,
+            comments,
+            created_at: row.try_get(11)?,
+            updated_at: row.try_get(12)?,
+        })
+    }
+
+    /// The content of a stored file or raw message.
+    pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
+        let row = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Received messages, newest first, optionally of one outcome.
+    pub async fn list_inbound(
+        &self,
+        outcome: Option<&str>,
+    ) -> Result<Vec<InboundRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, InboundRecord>(
+            "SELECT m.id, m.source, m.mailbox, m.message_id, m.size, m.outcome, m.reason, m.detail,
+                    t.key AS ticket, m.duplicate_of, m.received_at
+             FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+             WHERE ($1 IS NULL OR m.outcome = $1) ORDER BY m.id DESC",
+        )
+        .bind(outcome)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The raw bytes of a received message.
+    pub async fn inbound_raw(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        let row = sqlx::query("SELECT raw_sha256 FROM inbound_messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))?;
+        let sha: String = row.try_get(0)?;
+        self.blob(&sha).await
+    }
+}

@@ -1,0 +1,81 @@
+//! What the store returns: plain records, serialisable as the JSON of
+//! `mailgate tickets … --json`.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AttachmentRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct CommentRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub author_email: String,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub visibility: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Watcher {
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnrecognizedRecord {
+    pub field: String,
+    pub value: String,
+    pub source: String,
+}
+
+/// A ticket with everything attached to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRecord {
+    pub id: i64,
+    pub key: String,
+    pub tracking_token: String,
+    pub status: String,
+    pub summary: String,
+    pub description: String,
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub reporter_email: String,
+    pub reporter_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub language: Option<String>,
+    pub watchers: Vec<Watcher>,
+    pub unrecognized: Vec<UnrecognizedRecord>,
+    pub attachments: Vec<AttachmentRecord>,
+    pub comments: Vec<CommentRecord>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One received message, as listed for operators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct InboundRecord {
+    pub id: i64,
+    pub source: String,
+    pub mailbox: Option<String>,
+    pub message_id: Option<String>,
+    pub size: i64,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub ticket: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub received_at: String,
+}
