@@ -19,6 +19,8 @@ pub enum RobotKind {
     Report,
     MailingList,
     Bulk,
+    /// Sent from an address that says it reads no answer (`no-reply@`).
+    NoReplySender,
     /// Sent from one of our own addresses.
     OwnAddress,
     /// Mail that mailgate itself sent, coming back.
@@ -33,6 +35,7 @@ impl RobotKind {
             RobotKind::Report => "report",
             RobotKind::MailingList => "mailing-list",
             RobotKind::Bulk => "bulk",
+            RobotKind::NoReplySender => "no-reply-sender",
             RobotKind::OwnAddress => "own-address",
             RobotKind::Loop => "loop",
         }
@@ -113,7 +116,25 @@ fn is_mailer_daemon(email: &str) -> bool {
     let local = email.split('@').next().unwrap_or_default();
     matches!(
         local,
-        "mailer-daemon" | "mailerdaemon" | "mail-daemon" | "postmaster" | "mailer_daemon"
+        "mailer-daemon"
+            | "mailerdaemon"
+            | "mail-daemon"
+            | "postmaster"
+            | "post_master"
+            | "mailer_daemon"
+    )
+}
+
+/// Local parts of addresses that announce nobody reads answers.
+fn is_no_reply(email: &str) -> bool {
+    let local = email
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .replace(['-', '_', '.'], "");
+    matches!(
+        local.as_str(),
+        "noreply" | "donotreply" | "dontreply" | "nepasrepondre" | "nereponduspas"
     )
 }
 
@@ -177,6 +198,12 @@ pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
         return robot(RobotKind::Bounce, "sent by a mail delivery system");
     }
 
+    if let Some(from) = mail.from.iter().find(|p| is_no_reply(&p.email)) {
+        return robot(
+            RobotKind::NoReplySender,
+            format!("sent from {}", from.email),
+        );
+    }
     for header in [
         "x-autoreply",
         "x-autorespond",
@@ -334,6 +361,20 @@ mod tests {
                 Some(Loop),
             ),
             ("From: a@b.fr\nX-Loop: other@b.fr\nSubject: x", None),
+            ("From: post_master@b.fr\nSubject: Re:Test", Some(Bounce)),
+            (
+                "From: no-reply@b.fr\nSubject: Notification",
+                Some(NoReplySender),
+            ),
+            (
+                "From: NoReply@b.fr\nSubject: Notification",
+                Some(NoReplySender),
+            ),
+            (
+                "From: do_not_reply@b.fr\nSubject: Notification",
+                Some(NoReplySender),
+            ),
+            ("From: noreen@b.fr\nSubject: Question", None),
         ];
         for (headers, expected) in cases {
             assert_eq!(kind(headers), expected, "{headers}");

@@ -128,8 +128,25 @@ fn repair_8bit(decoded: &str, raw: &[u8]) -> String {
     decoded.to_owned()
 }
 
+/// Mail saved by old Mac software ends its lines with CR alone, which MIME
+/// parsers do not read as line breaks; such a message is read with LF.
+fn normalise_cr_only(raw: &[u8]) -> Cow<'_, [u8]> {
+    let head = &raw[..raw.len().min(8192)];
+    if head.contains(&b'\r') && !head.contains(&b'\n') {
+        Cow::Owned(
+            raw.iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
 /// Parses raw bytes. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
+    let raw = normalise_cr_only(raw);
+    let raw = raw.as_ref();
     let Some(message) = MessageParser::default().parse(raw) else {
         return ParsedMail::default();
     };

@@ -238,6 +238,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Starts a transaction that will write. SQLite gets `BEGIN IMMEDIATE`:
+    /// a deferred transaction that reads then writes cannot wait for another
+    /// writer and fails with SQLITE_BUSY at once, where this one waits
+    /// (busy_timeout) for its turn.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -297,7 +308,7 @@ impl Store {
         inbound: &Inbound<'_>,
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let raw_sha256 = sha256_hex(inbound.raw);
         let body_sha256 = sha256_hex(body_of(inbound.raw));
 

@@ -1,0 +1,494 @@
+//! Storage and the command line against real databases: SQLite files in a
+//! temporary folder and the PostgreSQL server of the machine (a database
+//! created per test). The same story runs on both.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use mailgate::config::{self, Settings};
+use mailgate::intake::{self, MailboxDefaults};
+use mailgate::store::{Filed, Inbound, SourceKind, Store};
+use sqlx::Connection;
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database for one test, dropped at the end when it is PostgreSQL.
+struct TestDb {
+    url: String,
+    _dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/mailgate.db", dir.path().display());
+        TestDb {
+            url,
+            _dir: dir,
+            pg_name: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (said loudly) when the server
+    /// is not there. In CI its absence is a failure.
+    async fn postgres(test: &str) -> Option<Self> {
+        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "PostgreSQL is required in CI: {e}"
+                );
+                eprintln!(
+                    "\n*** SKIPPED PostgreSQL half of {test}: cannot connect to {ADMIN_URL}: {e} ***\n"
+                );
+                return None;
+            }
+        };
+        let name = format!("mailgate_{test}_{}", std::process::id());
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        Some(TestDb {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            _dir: tempfile::tempdir().unwrap(),
+            pg_name: Some(name),
+        })
+    }
+
+    async fn drop_pg(&self) {
+        if let Some(name) = &self.pg_name {
+            let mut admin = sqlx::PgConnection::connect(ADMIN_URL).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn settings() -> Settings {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/intake/mailgate.toml");
+    config::load(Some(&path), Some(Default::default())).unwrap()
+}
+
+const REQUEST: &str = "From: Marie Dupont <marie.dupont@acme.fr>\n\
+To: support@example.com\n\
+Cc: Paul <paul@acme.fr>, support@example.com\n\
+Subject: [Gravité : haute] Export planté\n\
+Message-ID: <req-1@acme.fr>\n\
+MIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=b\n\
+\n\
+--b\n\
+Content-Type: text/plain; charset=utf-8\n\
+\n\
+Bonjour,\n\
+Produits : Atlas, Zephyr\n\
+L'export CSV est vide depuis la mise à jour.\n\
+--b\n\
+Content-Type: text/csv; name=export.csv\n\
+Content-Disposition: attachment; filename=\"../../export.csv\"\n\
+\n\
+a;b\n\
+1;2\n\
+--b--\n";
+
+const SECOND: &str = "From: j.smith@globex.com\nTo: support+nova@example.com\nSubject: Login loop\nMessage-ID: <req-2@globex.com>\n\nThe app keeps asking for my password.\n";
+const VACATION: &str =
+    "From: a@b.fr\nAuto-Submitted: auto-replied\nSubject: Absent\n\nBack Monday.\n";
+
+async fn file(store: &Store, settings: &Settings, raw: &str, uid: Option<u32>) -> Filed {
+    let decision = intake::decide(
+        raw.as_bytes(),
+        &settings.intake,
+        &MailboxDefaults::default(),
+    );
+    let inbound = Inbound {
+        source: if uid.is_some() {
+            SourceKind::Imap
+        } else {
+            SourceKind::File
+        },
+        mailbox: uid.map(|_| "support"),
+        uidvalidity: uid.map(|_| 7),
+        uid,
+        raw: raw.as_bytes(),
+    };
+    store.file_message(&inbound, &decision).await.unwrap()
+}
+
+async fn story(url: &str) {
+    let settings = settings();
+    let store = Store::open(url, "SUP").await.unwrap();
+    // Migrations are idempotent: opening again applies nothing new.
+    Store::open(url, "SUP").await.unwrap().close().await;
+
+    assert_eq!(
+        file(&store, &settings, REQUEST, None).await,
+        Filed::Ticket {
+            key: "SUP-1".into()
+        }
+    );
+    assert_eq!(
+        file(&store, &settings, SECOND, Some(10)).await,
+        Filed::Ticket {
+            key: "SUP-2".into()
+        }
+    );
+
+    // The same bytes again, and the same message delivered with another trace header.
+    assert!(
+        matches!(file(&store, &settings, REQUEST, None).await, Filed::Duplicate { ticket: Some(ref k), .. } if k == "SUP-1")
+    );
+    let relayed = format!("Received: from mx2 by mx3\n{REQUEST}");
+    assert!(
+        matches!(file(&store, &settings, &relayed, None).await, Filed::Duplicate { ticket: Some(ref k), .. } if k == "SUP-1")
+    );
+    // The same IMAP message (mailbox, UIDVALIDITY, UID) is recognised as stored.
+    assert_eq!(
+        file(&store, &settings, SECOND, Some(10)).await,
+        Filed::AlreadyStored {
+            ticket: Some("SUP-2".into())
+        }
+    );
+
+    assert_eq!(
+        file(&store, &settings, VACATION, None).await,
+        Filed::Ignored {
+            reason: "auto-reply".into()
+        }
+    );
+    assert_eq!(
+        file(&store, &settings, "", None).await,
+        Filed::Rejected {
+            reason: "empty".into()
+        }
+    );
+
+    let t = store.ticket("sup-1").await.unwrap();
+    assert_eq!(t.summary, "Export planté");
+    assert_eq!(t.severity, "high");
+    assert_eq!(t.products, ["Atlas"]);
+    assert_eq!(t.request_type, "support");
+    assert_eq!(t.reporter_email, "marie.dupont@acme.fr");
+    assert_eq!(t.status, "open");
+    assert_eq!(
+        t.watchers
+            .iter()
+            .map(|w| w.email.as_str())
+            .collect::<Vec<_>>(),
+        ["paul@acme.fr"]
+    );
+    assert_eq!(t.unrecognized.len(), 1);
+    assert_eq!(t.unrecognized[0].value, "Zephyr");
+    assert!(t.description.contains("L'export CSV est vide"));
+    assert!(!t.description.contains("Produits"));
+    assert_eq!(t.attachments.len(), 1);
+    let a = &t.attachments[0];
+    // The line break before a boundary belongs to the boundary (RFC 2046 5.1.1).
+    assert_eq!(
+        (a.filename.as_str(), a.content_type.as_str(), a.size),
+        ("export.csv", "text/csv", 7)
+    );
+    assert_eq!(store.blob(&a.sha256).await.unwrap(), b"a;b\n1;2");
+    assert!(t.tracking_token.len() >= 32, "token of at least 128 bits");
+    let t2 = store.ticket("SUP-2").await.unwrap();
+    assert_eq!(t2.products, ["Nova"], "plus-addressing names the product");
+    assert_ne!(t.tracking_token, t2.tracking_token);
+
+    let keys: Vec<_> = store
+        .list_tickets(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    assert_eq!(keys, ["SUP-2", "SUP-1"]);
+    assert!(store.list_tickets(Some("closed")).await.unwrap().is_empty());
+    assert!(matches!(
+        store.ticket("SUP-99").await,
+        Err(mailgate::store::StoreError::NotFound(_))
+    ));
+
+    let inbound = store.list_inbound(None).await.unwrap();
+    let outcomes: Vec<_> = inbound.iter().rev().map(|m| m.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "ticket",
+            "ticket",
+            "duplicate",
+            "duplicate",
+            "ignored",
+            "rejected"
+        ]
+    );
+    // Every message keeps its raw bytes, duplicates and rejects included.
+    for m in &inbound {
+        let raw = store.inbound_raw(m.id).await.unwrap();
+        assert_eq!(raw.len() as i64, m.size);
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn story_on_sqlite() {
+    let db = TestDb::sqlite();
+    story(&db.url).await;
+}
+
+#[tokio::test]
+async fn story_on_postgres() {
+    let Some(db) = TestDb::postgres("story").await else {
+        return;
+    };
+    story(&db.url).await;
+    db.drop_pg().await;
+}
+
+/// Ticket keys stay unique when several writers file at once.
+async fn concurrent_keys(url: &str) {
+    let settings = settings();
+    let store = Store::open(url, "SUP").await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let settings = settings.clone();
+        tasks.push(tokio::spawn(async move {
+            let raw = format!(
+                "From: c{i}@acme.fr\nSubject: Request {i}\nMessage-ID: <c{i}@acme.fr>\n\nBody {i}\n"
+            );
+            let decision = intake::decide(
+                raw.as_bytes(),
+                &settings.intake,
+                &MailboxDefaults::default(),
+            );
+            let inbound = Inbound {
+                source: SourceKind::File,
+                mailbox: None,
+                uidvalidity: None,
+                uid: None,
+                raw: raw.as_bytes(),
+            };
+            store.file_message(&inbound, &decision).await
+        }));
+    }
+    let mut keys = Vec::new();
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            Filed::Ticket { key } => keys.push(key),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 20);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_keys_on_sqlite() {
+    let db = TestDb::sqlite();
+    concurrent_keys(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_keys_on_postgres() {
+    let Some(db) = TestDb::postgres("keys").await else {
+        return;
+    };
+    concurrent_keys(&db.url).await;
+    db.drop_pg().await;
+}
+
+// ---------------------------------------------------------------------------
+// The binary.
+
+fn mailgate(config: &Path, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_config(dir: &Path, database_url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("mailgate.toml");
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/intake/mailgate.toml"),
+    )
+    .unwrap();
+    // `extra` holds keys of the [intake] table, which the base file opens.
+    let text = format!(
+        "[database]\nurl = \"{database_url}\"\n{}",
+        base.replace("[intake]\n", &format!("[intake]\n{extra}\n"))
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn ingest_files_folders_and_stdin_then_lists_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("sqlite://{}/m.db", dir.path().display()),
+        "",
+    );
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::write(inbox.join("1.eml"), REQUEST).unwrap();
+    std::fs::write(inbox.join("2.eml"), VACATION).unwrap();
+    std::fs::write(inbox.join("notes.txt"), "not a message").unwrap();
+
+    let (code, out, err) = mailgate(&config, &["ingest", inbox.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1.eml: SUP-1 created"), "{out}");
+    assert!(out.contains("2.eml: ignored (auto-reply)"), "{out}");
+    assert!(!out.contains("notes.txt"), "{out}");
+
+    let (code, out, _) = mailgate(&config, &["ingest"], Some(SECOND.as_bytes()));
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "-: SUP-2 created");
+
+    let (code, out, _) = mailgate(&config, &["tickets", "list", "--json"], None);
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let first = lines.iter().find(|t| t["key"] == "SUP-1").unwrap();
+    for field in [
+        "key",
+        "summary",
+        "description",
+        "severity",
+        "products",
+        "request_type",
+        "reporter",
+        "status",
+        "created_at",
+        "attachments",
+        "comments",
+        "tracking_url",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field} in {first}");
+    }
+    assert_eq!(first["products"], serde_json::json!(["Atlas"]));
+    assert_eq!(first["comments"], 0);
+    assert_eq!(first["attachments"][0]["filename"], "export.csv");
+    assert_eq!(first["attachments"][0]["size"], 7);
+    assert!(
+        first["tracking_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:8080/t/")
+    );
+
+    let (code, out, _) = mailgate(&config, &["tickets", "show", "SUP-1", "--json"], None);
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(shown["comments"], serde_json::json!([]));
+
+    let (code, out, _) = mailgate(&config, &["tickets", "list"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("SUP-1") && out.contains("Export planté"),
+        "{out}"
+    );
+
+    let (code, _, err) = mailgate(&config, &["tickets", "show", "SUP-77"], None);
+    assert_eq!(code, 65, "{err}");
+}
+
+#[test]
+fn dry_run_prints_the_decision_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let config = write_config(dir.path(), &format!("sqlite://{}", db.display()), "");
+    let (code, out, err) = mailgate(
+        &config,
+        &["ingest", "--dry-run", "-"],
+        Some(REQUEST.as_bytes()),
+    );
+    assert_eq!(code, 0, "{err}");
+    let decision: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(decision["outcome"], "ticket");
+    assert_eq!(decision["ticket"]["severity"], "high");
+    assert!(!db.exists());
+}
+
+#[test]
+fn exit_codes_for_mtas() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("sqlite://{}/m.db", dir.path().display()),
+        "max_message_size = 2048",
+    );
+    // Too large: rejected and kept, 65 so the MTA bounces it to the sender.
+    let big = format!("From: a@b.fr\nSubject: big\n\n{}\n", "x".repeat(4096));
+    let (code, out, _) = mailgate(&config, &["ingest"], Some(big.as_bytes()));
+    assert_eq!(code, 65);
+    assert!(out.contains("rejected (too-large)"), "{out}");
+    // An unreadable file.
+    let (code, _, err) = mailgate(&config, &["ingest", "/nonexistent/x.eml"], None);
+    assert_eq!(code, 66, "{err}");
+
+    // Database unavailable: 75, so the MTA keeps the message and retries.
+    let config = write_config(dir.path(), "postgres://postgres@127.0.0.1:1/none", "");
+    let (code, _, err) = mailgate(&config, &["ingest"], Some(SECOND.as_bytes()));
+    assert_eq!(code, 75, "{err}");
+    let blocked = dir.path().join("file-not-folder");
+    std::fs::write(&blocked, "").unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("sqlite://{}/m.db", blocked.display()),
+        "",
+    );
+    let (code, _, err) = mailgate(&config, &["ingest"], Some(SECOND.as_bytes()));
+    assert_eq!(code, 75, "{err}");
+
+    // An invalid configuration names its key.
+    let config = write_config(dir.path(), "mysql://x", "");
+    let (code, _, err) = mailgate(&config, &["ingest"], Some(SECOND.as_bytes()));
+    assert_eq!(code, 78);
+    assert!(err.contains("database.url"), "{err}");
+}
+
+#[test]
+fn config_example_prints_the_documented_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = mailgate(
+        &dir.path().join("absent.toml"),
+        &["config", "example"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, config::EXAMPLE);
+}
