@@ -438,13 +438,13 @@ impl Checker {
             }
             for word in std::iter::once(&term.name).chain(&term.aliases) {
                 let folded = crate::intake::vocabulary::term_key(word);
-                if let Some(other) = seen.insert(folded, &term.name) {
-                    if other != term.name {
-                        self.problem(
-                            format!("{key}[{i}]"),
-                            format!("{word:?} names both {other:?} and {:?}", term.name),
-                        );
-                    }
+                if let Some(other) = seen.insert(folded, &term.name)
+                    && other != term.name
+                {
+                    self.problem(
+                        format!("{key}[{i}]"),
+                        format!("{word:?} names both {other:?} and {:?}", term.name),
+                    );
                 }
             }
         }
@@ -535,13 +535,13 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => c.problem("tickets.tracking_url", "must be an http:// or https:// URL"),
     }
-    if let Some(team) = &raw.tickets.team_address {
-        if !valid_email(team) {
-            c.problem(
-                "tickets.team_address",
-                format!("{team:?} is not an email address"),
-            );
-        }
+    if let Some(team) = &raw.tickets.team_address
+        && !valid_email(team)
+    {
+        c.problem(
+            "tickets.team_address",
+            format!("{team:?} is not an email address"),
+        );
     }
 
     let http_listen = raw.http.listen.parse().unwrap_or_else(|_| {
@@ -670,13 +670,13 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         if password.is_none() && m.password.is_none() && m.password_file.is_none() {
             c.problem(key("password"), "a password or password_file is required");
         }
-        if let Some(sev) = &m.default_severity {
-            if vocabulary.severities.exact(sev).is_none() {
-                c.problem(
-                    key("default_severity"),
-                    format!("{sev:?} is not a configured severity"),
-                );
-            }
+        if let Some(sev) = &m.default_severity
+            && vocabulary.severities.exact(sev).is_none()
+        {
+            c.problem(
+                key("default_severity"),
+                format!("{sev:?} is not a configured severity"),
+            );
         }
         for product in &m.default_products {
             if vocabulary.products.exact(product).is_none() {
@@ -686,13 +686,13 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
                 );
             }
         }
-        if let Some(rt) = &m.default_request_type {
-            if vocabulary.request_types.exact(rt).is_none() {
-                c.problem(
-                    key("default_request_type"),
-                    format!("{rt:?} is not a configured request type"),
-                );
-            }
+        if let Some(rt) = &m.default_request_type
+            && vocabulary.request_types.exact(rt).is_none()
+        {
+            c.problem(
+                key("default_request_type"),
+                format!("{rt:?} is not a configured request type"),
+            );
         }
         mailboxes.push(MailboxSettings {
             name: m.name.clone(),

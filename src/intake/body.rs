@@ -184,15 +184,12 @@ pub fn take_keyword_lines(text: &str, vocabulary: &Vocabulary) -> (Vec<Statement
                     source: Source::Body,
                 })
             });
-        match statement {
-            Some(s) => {
-                let remove = understood(s.field, &s.value, vocabulary);
-                statements.push(s);
-                if remove {
-                    continue;
-                }
+        if let Some(s) = statement {
+            let remove = understood(s.field, &s.value, vocabulary);
+            statements.push(s);
+            if remove {
+                continue;
             }
-            None => {}
         }
         kept.push_str(line);
         kept.push('\n');

@@ -219,10 +219,10 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         }
     }
     for id in &message.html_body {
-        if let Some(PartType::Html(html)) = message.parts.get(*id as usize).map(|p| &p.body) {
-            if !html_parts.contains(&html.as_ref()) {
-                html_parts.push(html.as_ref());
-            }
+        if let Some(PartType::Html(html)) = message.parts.get(*id as usize).map(|p| &p.body)
+            && !html_parts.contains(&html.as_ref())
+        {
+            html_parts.push(html.as_ref());
         }
     }
     let join = |parts: Vec<&str>| (!parts.is_empty()).then(|| parts.join("\n\n"));
@@ -269,11 +269,11 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> RawAttachment {
             _ => "application/octet-stream".to_owned(),
         });
     let mut name = part.attachment_name().map(str::to_owned);
-    if name.is_none() {
-        if let PartType::Message(nested) = &part.body {
-            // A forwarded message is named after its subject.
-            name = nested.subject().map(|s| format!("{s}.eml"));
-        }
+    if name.is_none()
+        && let PartType::Message(nested) = &part.body
+    {
+        // A forwarded message is named after its subject.
+        name = nested.subject().map(|s| format!("{s}.eml"));
     }
     let inline = part
         .content_disposition()

@@ -61,10 +61,10 @@ enum TagMeaning {
 }
 
 fn classify_tag(inner: &str, vocabulary: &Vocabulary, key_prefix: &str) -> TagMeaning {
-    if let Some(key) = TicketKey::parse(inner) {
-        if key.prefix() == key_prefix {
-            return TagMeaning::Ticket(key);
-        }
+    if let Some(key) = TicketKey::parse(inner)
+        && key.prefix() == key_prefix
+    {
+        return TagMeaning::Ticket(key);
     }
     if let Some((label, value)) = inner.split_once([':', '：']) {
         if let Some(field) = field_for_label(label) {
