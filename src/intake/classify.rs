@@ -157,15 +157,6 @@ pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
         );
     }
 
-    // RFC 3834 5.: any Auto-Submitted value but "no" marks an automatic
-    // message.
-    if let Some(value) = mail.header("auto-submitted") {
-        let value = value.trim();
-        if !value.eq_ignore_ascii_case("no") {
-            return robot(RobotKind::AutoReply, format!("Auto-Submitted: {value}"));
-        }
-    }
-
     if mail.content_type == "multipart/report" {
         let report_type = mail
             .header("content-type")
@@ -196,6 +187,16 @@ pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
         .any(|name| name.to_lowercase().starts_with("mail delivery"))
     {
         return robot(RobotKind::Bounce, "sent by a mail delivery system");
+    }
+
+    // Bounces often carry Auto-Submitted too (Postfix does); they were
+    // told apart above. RFC 3834 5.: any Auto-Submitted value but "no" marks an automatic
+    // message.
+    if let Some(value) = mail.header("auto-submitted") {
+        let value = value.trim();
+        if !value.eq_ignore_ascii_case("no") {
+            return robot(RobotKind::AutoReply, format!("Auto-Submitted: {value}"));
+        }
     }
 
     if let Some(from) = mail.from.iter().find(|p| is_no_reply(&p.email)) {
@@ -361,6 +362,14 @@ mod tests {
                 Some(Loop),
             ),
             ("From: a@b.fr\nX-Loop: other@b.fr\nSubject: x", None),
+            (
+                "From: MAILER-DAEMON@b.fr\nAuto-Submitted: auto-replied\nSubject: Undelivered",
+                Some(Bounce),
+            ),
+            (
+                "From: a@b.fr\nAuto-Submitted: auto-replied\nContent-Type: multipart/report; report-type=delivery-status; boundary=x",
+                Some(Bounce),
+            ),
             ("From: post_master@b.fr\nSubject: Re:Test", Some(Bounce)),
             (
                 "From: no-reply@b.fr\nSubject: Notification",

@@ -145,35 +145,51 @@ pub fn resolve(statements: &[Statement], vocabulary: &Vocabulary) -> Fields {
     }
 }
 
-/// The statements made by plus-addressing (`support+atlas@example.com`): the
-/// tag after `+` names a product, a request type or a severity.
-pub fn address_statements(recipients: &[String], vocabulary: &Vocabulary) -> Vec<Statement> {
+/// The statements made by the addresses a message was sent to: the tag of
+/// plus-addressing (`support+atlas@example.com`), and the name of one of our
+/// own addresses (`feature@example.com`), when it is a product, a request
+/// type or a severity. `is_own` tells our addresses (plus tags ignored).
+pub fn address_statements(
+    recipients: &[String],
+    vocabulary: &Vocabulary,
+    is_own: impl Fn(&str) -> bool,
+) -> Vec<Statement> {
     let mut out = Vec::new();
     for address in recipients {
         let Some(local) = address.split('@').next() else {
             continue;
         };
-        let Some((_, tag)) = local.split_once('+') else {
-            continue;
+        let (name, tag) = match local.split_once('+') {
+            Some((name, tag)) => (name, Some(tag)),
+            None => (local, None),
         };
-        let field = if vocabulary.products.exact(tag).is_some() {
-            Field::Products
-        } else if vocabulary.request_types.exact(tag).is_some() {
-            Field::RequestType
-        } else if vocabulary.severities.exact(tag).is_some() {
-            Field::Severity
-        } else {
-            // A tag that names nothing is a routing detail, not a customer's
-            // statement: nothing to tell them about.
-            continue;
-        };
-        out.push(Statement {
-            field,
-            value: tag.to_owned(),
-            source: Source::Address,
-        });
+        let own_name = is_own(address).then_some(name);
+        for word in tag.into_iter().chain(own_name) {
+            if let Some(statement) = address_word(word, vocabulary) {
+                out.push(statement);
+            }
+        }
     }
     out
+}
+
+fn address_word(tag: &str, vocabulary: &Vocabulary) -> Option<Statement> {
+    let field = if vocabulary.products.exact(tag).is_some() {
+        Field::Products
+    } else if vocabulary.request_types.exact(tag).is_some() {
+        Field::RequestType
+    } else if vocabulary.severities.exact(tag).is_some() {
+        Field::Severity
+    } else {
+        // A tag that names nothing is a routing detail, not a customer's
+        // statement: nothing to tell them about.
+        return None;
+    };
+    Some(Statement {
+        field,
+        value: tag.to_owned(),
+        source: Source::Address,
+    })
 }
 
 #[cfg(test)]
@@ -294,13 +310,20 @@ pub(crate) mod tests {
                 "feature+feature@example.com".into(),
                 "support+routing42@example.com".into(),
                 "plain@example.com".into(),
+                "feature@example.com".into(),
+                "nova@customer.fr".into(),
             ],
             &v,
+            |a| a.ends_with("@example.com"),
         );
         assert_eq!(
             s,
             [
                 st(Field::Products, "helios", Source::Address),
+                st(Field::RequestType, "support", Source::Address),
+                st(Field::RequestType, "feature", Source::Address),
+                st(Field::RequestType, "feature", Source::Address),
+                st(Field::RequestType, "support", Source::Address),
                 st(Field::RequestType, "feature", Source::Address),
             ]
         );

@@ -276,7 +276,11 @@ fn build_ticket(
         .collect();
     let mut statements = body_statements;
     statements.extend(subject.statements);
-    statements.extend(fields::address_statements(&recipients, &rules.vocabulary));
+    statements.extend(fields::address_statements(
+        &recipients,
+        &rules.vocabulary,
+        |a| rules.is_own_address(a),
+    ));
     let mailbox = |field, value: &str| Statement {
         field,
         value: value.to_owned(),

@@ -143,6 +143,43 @@ fn normalise_cr_only(raw: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// Where the body starts: after the first empty line.
+pub fn body_offset(raw: &[u8]) -> Option<usize> {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A multipart message whose declared boundary never appears in its body
+/// (broken relays and hand-made mail) hides all its text in one opaque part.
+/// When the body has another delimiter line, the message is read again with
+/// that boundary in its header.
+fn repair_boundary(raw: &[u8], message: &mail_parser::Message<'_>) -> Option<Vec<u8>> {
+    let declared = message.parts[0]
+        .content_type()
+        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))?
+        .attribute("boundary")?;
+    let offset = body_offset(raw)?;
+    let (head, body) = raw.split_at(offset);
+    let marker = format!("--{declared}");
+    if body.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+        return None;
+    }
+    let found = body.split(|&b| b == b'\n').find_map(|line| {
+        let line = std::str::from_utf8(line).ok()?.trim_end();
+        let boundary = line.strip_prefix("--")?.trim_end_matches("--");
+        (!boundary.is_empty() && boundary.len() <= 200 && !boundary.contains(char::is_whitespace))
+            .then_some(boundary)
+    })?;
+    let head = std::str::from_utf8(head).ok()?;
+    let mut repaired = head.replacen(declared, found, 1).into_bytes();
+    repaired.extend_from_slice(body);
+    Some(repaired)
+}
+
 /// Parses raw bytes. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     let raw = normalise_cr_only(raw);
@@ -150,6 +187,23 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
     let Some(message) = MessageParser::default().parse(raw) else {
         return ParsedMail::default();
     };
+    if message.text_body.is_empty()
+        && message.html_body.is_empty()
+        && let Some(repaired) = repair_boundary(raw, &message)
+    {
+        return parse_message(&repaired);
+    }
+    parse_message_from(raw, message)
+}
+
+fn parse_message(raw: &[u8]) -> ParsedMail {
+    match MessageParser::default().parse(raw) {
+        Some(message) => parse_message_from(raw, message),
+        None => ParsedMail::default(),
+    }
+}
+
+fn parse_message_from(raw: &[u8], message: mail_parser::Message<'_>) -> ParsedMail {
     let root = &message.parts[0];
     let raw_header = |h: &mail_parser::Header<'_>| -> &[u8] {
         raw.get(h.offset_start as usize..h.offset_end as usize)

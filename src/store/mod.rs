@@ -181,13 +181,7 @@ fn tracking_token() -> String {
 /// The bytes after the header block: the same message delivered to two
 /// mailboxes differs in its trace headers but not in its body.
 fn body_of(raw: &[u8]) -> &[u8] {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
-    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => &raw[a.min(b)..],
-        (Some(a), None) | (None, Some(a)) => &raw[a..],
-        (None, None) => raw,
-    }
+    crate::intake::parse::body_offset(raw).map_or(raw, |at| &raw[at..])
 }
 
 impl Store {
