@@ -41,6 +41,20 @@ fn comparable(decision: &Decision) -> serde_json::Value {
     value
 }
 
+fn without_text_attachment_bytes(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(attachments) = value["ticket"]["attachments"].as_array_mut() {
+        for a in attachments {
+            let content_type = a["content_type"].as_str().unwrap_or_default().to_owned();
+            if content_type.starts_with("text/") || content_type.starts_with("message/") {
+                let a = a.as_object_mut().unwrap();
+                a.remove("size");
+                a.remove("sha256");
+            }
+        }
+    }
+    value
+}
+
 fn to_crlf(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
     for (i, &b) in raw.iter().enumerate() {
@@ -83,9 +97,13 @@ fn golden_fixtures() {
         }
         let _ = std::fs::remove_file(&actual_path);
 
-        // The same message with CRLF line endings means the same thing.
+        // The same message with CRLF line endings means the same thing; only
+        // the bytes of attachments sent as text (a forwarded message, a
+        // 7-bit CSV) carry the line endings with them.
         let crlf = comparable(&decide(&to_crlf(&raw), &settings));
-        if crlf != decision {
+        if without_text_attachment_bytes(crlf.clone())
+            != without_text_attachment_bytes(decision.clone())
+        {
             let path = eml.with_extension("crlf.actual.json");
             std::fs::write(&path, serde_json::to_string_pretty(&crlf).unwrap()).unwrap();
             failures.push(format!("{} (CRLF variant)", path.display()));

@@ -125,17 +125,18 @@ pub fn tidy(text: &str) -> String {
     out
 }
 
-/// The body without its signature block. RFC 3676 4.3 puts the signature
-/// after a line `-- `; many clients drop the trailing space, so `--` alone
-/// counts too. The last delimiter is used, and only when what follows it is
-/// short enough to be a signature rather than the rest of the message.
+/// The body without its signature block: RFC 3676 4.3 puts the signature
+/// after a line `-- `. A bare `--` is not taken for one (people use it as a
+/// separator, and the customer's text must not be lost). The last
+/// delimiter is used, and only when what follows it is short enough to be a
+/// signature rather than the rest of the message.
 pub fn strip_signature(text: &str) -> &str {
     const MAX_SIGNATURE_LINES: usize = 15;
     let mut offset = 0;
     let mut cut = None;
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == "-- " || bare == "--" {
+        if bare == "-- " {
             cut = Some(offset);
         }
         offset += line.len();
@@ -249,7 +250,7 @@ mod tests {
     #[test]
     fn signature_is_removed_only_when_short() {
         assert_eq!(strip_signature("Hello\n-- \nJohn\nACME\n"), "Hello\n");
-        assert_eq!(strip_signature("Hello\n--\nJohn\n"), "Hello\n");
+        assert_eq!(strip_signature("Hello\n--\nJohn\n"), "Hello\n--\nJohn\n");
         assert_eq!(strip_signature("Hello\r\n-- \r\nJohn\r\n"), "Hello\r\n");
         let long = format!("Hello\n-- \n{}", "line\n".repeat(40));
         assert_eq!(strip_signature(&long), long);

@@ -262,9 +262,10 @@ fn build_ticket(
             .map(body::html_to_text)
             .unwrap_or_default(),
     };
-    let body = body::tidy(&body);
-    let body = body::strip_signature(&body);
-    let (body_statements, body) = body::take_keyword_lines(body, &rules.vocabulary);
+    // The signature goes first: its `-- ` line loses its meaningful trailing
+    // space in tidying, and its lines are not the customer's statements.
+    let body = body::tidy(body::strip_signature(&body));
+    let (body_statements, body) = body::take_keyword_lines(&body, &rules.vocabulary);
     let description = body::tidy(&body);
 
     // Strongest first: body, subject, address, mailbox defaults.
@@ -364,4 +365,19 @@ fn build_ticket(
         language,
         attachments,
     }
+}
+
+/// The decision for a message too large to download: what its header says,
+/// rejected as too large. Sources call it with the header block only.
+pub fn decide_oversize(headers: &[u8], size: usize, rules: &IntakeRules) -> Decision {
+    let mut decision = decide(headers, rules, &MailboxDefaults::default());
+    decision.message.size = size;
+    decision.outcome = Outcome::Rejected {
+        reason: RejectReason::TooLarge,
+        detail: format!(
+            "{size} bytes, over the {} byte limit (intake.max_message_size)",
+            rules.max_message_size
+        ),
+    };
+    decision
 }

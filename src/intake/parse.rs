@@ -341,11 +341,38 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> RawAttachment {
                 .to_owned()
         })
         .filter(|id| !id.is_empty());
+    let mut data = part.contents().to_vec();
+    if part.is_encoding_problem
+        && let Some(decoded) = redecode(part.content_transfer_encoding(), &data)
+    {
+        data = decoded;
+    }
     RawAttachment {
         name,
         content_type,
         content_id,
         inline,
-        data: part.contents().to_vec(),
+        data,
     }
+}
+
+/// mail-parser leaves a part undecoded when it cannot find where the part
+/// ends (a missing closing boundary). When the raw text is valid base64, as
+/// its header says, it is decoded here.
+fn redecode(transfer_encoding: Option<&str>, raw: &[u8]) -> Option<Vec<u8>> {
+    if !transfer_encoding?.trim().eq_ignore_ascii_case("base64") {
+        return None;
+    }
+    let compact: Vec<u8> = raw
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let valid = compact
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if compact.is_empty() || !valid {
+        return None;
+    }
+    mail_parser::decoders::base64::base64_decode(&compact)
 }
