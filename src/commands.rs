@@ -117,7 +117,7 @@ fn describe(filed: &Filed) -> String {
             Some(key) => format!("duplicate of message {of_message} ({key})"),
             None => format!("duplicate of message {of_message}"),
         },
-        Filed::AlreadyStored { ticket } => format!(
+        Filed::AlreadyStored { ticket, .. } => format!(
             "already stored ({})",
             ticket.as_deref().unwrap_or("no ticket")
         ),
@@ -135,8 +135,8 @@ pub async fn ingest(
     dry_run: bool,
 ) -> u8 {
     let defaults = match mailbox {
-        Some(name) => match settings.mailbox(name) {
-            Some(m) => m.defaults.clone(),
+        Some(name) => match settings.source_defaults(name) {
+            Some(defaults) => defaults.clone(),
             None => {
                 eprintln!("mailgate: no mailbox named {name:?} in the configuration");
                 return exit::CONFIG;

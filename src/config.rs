@@ -52,6 +52,7 @@ pub struct RawSettings {
     pub senders: RawSenders,
     pub smtp: Option<RawSmtp>,
     pub mailboxes: Vec<RawMailbox>,
+    pub maildirs: Vec<RawMaildir>,
     pub severities: Option<Vec<RawTerm>>,
     pub products: Vec<RawTerm>,
     pub request_types: Option<Vec<RawTerm>>,
@@ -186,6 +187,30 @@ pub struct RawMailbox {
     pub idle: bool,
     #[serde(default = "default_poll")]
     pub poll_interval: String,
+    #[serde(default = "default_post_action")]
+    pub post_action: String,
+    #[serde(default = "default_auth")]
+    pub auth: String,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_insecure: bool,
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+    pub default_severity: Option<String>,
+    #[serde(default)]
+    pub default_products: Vec<String>,
+    pub default_request_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaildir {
+    pub name: String,
+    pub path: PathBuf,
+    pub processed_path: Option<PathBuf>,
+    pub quarantine_path: Option<PathBuf>,
+    #[serde(default = "default_maildir_poll")]
+    pub poll_interval: String,
     pub default_severity: Option<String>,
     #[serde(default)]
     pub default_products: Vec<String>,
@@ -210,6 +235,18 @@ fn default_true() -> bool {
 fn default_poll() -> String {
     "60s".into()
 }
+fn default_maildir_poll() -> String {
+    "1s".into()
+}
+fn default_post_action() -> String {
+    "move".into()
+}
+fn default_auth() -> String {
+    "login".into()
+}
+fn default_timeout() -> String {
+    "60s".into()
+}
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -227,6 +264,25 @@ pub enum TlsMode {
     Implicit,
     StartTls,
     None,
+}
+
+/// What is done on the server with a message once it is safely stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostAction {
+    /// Moved to `processed_folder`.
+    Move,
+    /// Flagged `\Seen` and left in place; only unseen messages are fetched.
+    Seen,
+    /// Deleted and expunged.
+    Delete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapAuth {
+    /// The LOGIN command.
+    Login,
+    /// AUTHENTICATE PLAIN (RFC 4616).
+    Plain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,6 +328,25 @@ pub struct MailboxSettings {
     pub quarantine_folder: String,
     pub idle: bool,
     pub poll_interval: Duration,
+    pub post_action: PostAction,
+    pub auth: ImapAuth,
+    pub ca_file: Option<PathBuf>,
+    pub tls_insecure: bool,
+    /// Limit on every network operation; a server silent for longer is
+    /// taken for gone.
+    pub timeout: Duration,
+    pub defaults: MailboxDefaults,
+}
+
+/// A local folder watched for messages: a Maildir (`new/`, `cur/`) or a
+/// plain folder of `*.eml` files.
+#[derive(Debug, Clone)]
+pub struct MaildirSettings {
+    pub name: String,
+    pub path: PathBuf,
+    pub processed_path: PathBuf,
+    pub quarantine_path: PathBuf,
+    pub poll_interval: Duration,
     pub defaults: MailboxDefaults,
 }
 
@@ -285,6 +360,9 @@ pub struct Settings {
     pub allowed_domains: Vec<String>,
     pub smtp: Option<SmtpSettings>,
     pub mailboxes: Vec<MailboxSettings>,
+    /// Local folders to watch. With no mailbox and no maildir configured,
+    /// `data/inbox` is watched.
+    pub maildirs: Vec<MaildirSettings>,
 }
 
 impl Settings {
@@ -296,8 +374,18 @@ impl Settings {
         )
     }
 
-    pub fn mailbox(&self, name: &str) -> Option<&MailboxSettings> {
-        self.mailboxes.iter().find(|m| m.name == name)
+    /// The defaults of a configured mailbox or maildir, by name.
+    pub fn source_defaults(&self, name: &str) -> Option<&MailboxDefaults> {
+        self.mailboxes
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| &m.defaults)
+            .or_else(|| {
+                self.maildirs
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map(|m| &m.defaults)
+            })
     }
 }
 
@@ -447,6 +535,55 @@ impl Checker {
                     );
                 }
             }
+        }
+    }
+}
+
+impl Checker {
+    fn duration(&mut self, key: String, text: &str, fallback: Duration) -> Duration {
+        humantime::parse_duration(text).unwrap_or_else(|_| {
+            self.problem(key, format!("{text:?} is not a duration like \"60s\""));
+            fallback
+        })
+    }
+
+    /// Checks a source's default field values against the vocabulary.
+    fn defaults(
+        &mut self,
+        prefix: &str,
+        vocabulary: &Vocabulary,
+        severity: Option<&String>,
+        products: &[String],
+        request_type: Option<&String>,
+    ) -> MailboxDefaults {
+        if let Some(sev) = severity
+            && vocabulary.severities.exact(sev).is_none()
+        {
+            self.problem(
+                format!("{prefix}.default_severity"),
+                format!("{sev:?} is not a configured severity"),
+            );
+        }
+        for product in products {
+            if vocabulary.products.exact(product).is_none() {
+                self.problem(
+                    format!("{prefix}.default_products"),
+                    format!("{product:?} is not a configured product"),
+                );
+            }
+        }
+        if let Some(rt) = request_type
+            && vocabulary.request_types.exact(rt).is_none()
+        {
+            self.problem(
+                format!("{prefix}.default_request_type"),
+                format!("{rt:?} is not a configured request type"),
+            );
+        }
+        MailboxDefaults {
+            severity: severity.cloned(),
+            products: products.to_vec(),
+            request_type: request_type.cloned(),
         }
     }
 }
@@ -654,13 +791,12 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         if tls == TlsMode::None && !m.allow_plaintext && !is_loopback_host(&m.host) {
             c.problem(key("tls"), "\"none\" sends passwords in clear: allowed only for a loopback host or with allow_plaintext = true");
         }
-        let poll_interval = humantime::parse_duration(&m.poll_interval).unwrap_or_else(|_| {
-            c.problem(
-                key("poll_interval"),
-                format!("{:?} is not a duration like \"60s\"", m.poll_interval),
-            );
-            Duration::from_secs(60)
-        });
+        let poll_interval = c.duration(
+            key("poll_interval"),
+            &m.poll_interval,
+            Duration::from_secs(60),
+        );
+        let timeout = c.duration(key("timeout"), &m.timeout, Duration::from_secs(60));
         let password = c.secret(
             &key("password"),
             m.password.as_ref(),
@@ -670,30 +806,45 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         if password.is_none() && m.password.is_none() && m.password_file.is_none() {
             c.problem(key("password"), "a password or password_file is required");
         }
-        if let Some(sev) = &m.default_severity
-            && vocabulary.severities.exact(sev).is_none()
-        {
-            c.problem(
-                key("default_severity"),
-                format!("{sev:?} is not a configured severity"),
-            );
-        }
-        for product in &m.default_products {
-            if vocabulary.products.exact(product).is_none() {
+        let post_action = match m.post_action.as_str() {
+            "move" => PostAction::Move,
+            "seen" => PostAction::Seen,
+            "delete" => PostAction::Delete,
+            other => {
                 c.problem(
-                    key("default_products"),
-                    format!("{product:?} is not a configured product"),
+                    key("post_action"),
+                    format!("{other:?} is not one of move, seen, delete"),
                 );
+                PostAction::Move
             }
-        }
-        if let Some(rt) = &m.default_request_type
-            && vocabulary.request_types.exact(rt).is_none()
+        };
+        let auth = match m.auth.as_str() {
+            "login" => ImapAuth::Login,
+            "plain" => ImapAuth::Plain,
+            other => {
+                c.problem(key("auth"), format!("{other:?} is not one of login, plain"));
+                ImapAuth::Login
+            }
+        };
+        let ca_file = m.ca_file.as_ref().map(|p| match base {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p.clone(),
+        });
+        if let Some(path) = &ca_file
+            && !path.is_file()
         {
             c.problem(
-                key("default_request_type"),
-                format!("{rt:?} is not a configured request type"),
+                key("ca_file"),
+                format!("{} is not a readable file", path.display()),
             );
         }
+        let defaults = c.defaults(
+            &format!("mailboxes[{i}]"),
+            &vocabulary,
+            m.default_severity.as_ref(),
+            &m.default_products,
+            m.default_request_type.as_ref(),
+        );
         mailboxes.push(MailboxSettings {
             name: m.name.clone(),
             address: m.address.as_ref().map(|a| a.to_lowercase()),
@@ -709,11 +860,52 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             quarantine_folder: m.quarantine_folder.clone(),
             idle: m.idle,
             poll_interval,
-            defaults: MailboxDefaults {
-                severity: m.default_severity.clone(),
-                products: m.default_products.clone(),
-                request_type: m.default_request_type.clone(),
-            },
+            post_action,
+            auth,
+            ca_file,
+            tls_insecure: m.tls_insecure,
+            timeout,
+            defaults,
+        });
+    }
+
+    let mut maildirs = Vec::new();
+    for (i, d) in raw.maildirs.iter().enumerate() {
+        let key = |field: &str| format!("maildirs[{i}].{field}");
+        if d.name.trim().is_empty() || !names.insert(d.name.clone()) {
+            c.problem(
+                key("name"),
+                format!(
+                    "{:?} must be a non-empty name used once (mailboxes included)",
+                    d.name
+                ),
+            );
+        }
+        let poll_interval = c.duration(
+            key("poll_interval"),
+            &d.poll_interval,
+            Duration::from_secs(1),
+        );
+        let defaults = c.defaults(
+            &format!("maildirs[{i}]"),
+            &vocabulary,
+            d.default_severity.as_ref(),
+            &d.default_products,
+            d.default_request_type.as_ref(),
+        );
+        maildirs.push(MaildirSettings {
+            name: d.name.clone(),
+            processed_path: d
+                .processed_path
+                .clone()
+                .unwrap_or_else(|| d.path.join("processed")),
+            quarantine_path: d
+                .quarantine_path
+                .clone()
+                .unwrap_or_else(|| d.path.join("quarantine")),
+            path: d.path.clone(),
+            poll_interval,
+            defaults,
         });
     }
 
@@ -763,6 +955,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             .collect(),
         smtp,
         mailboxes,
+        maildirs,
     })
 }
 

@@ -5,5 +5,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod intake;
+pub mod source;
 pub mod store;

@@ -36,6 +36,14 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the gateway: watch every configured IMAP mailbox and maildir
+    /// (data/inbox when none is configured) until SIGTERM or SIGINT.
+    Run {
+        /// Process everything waiting in every source, then exit: 0 when all
+        /// were processed, 75 when one could not be (messages stay there).
+        #[arg(long)]
+        once: bool,
+    },
     /// File messages as tickets: files, Maildir or plain folders (their *.eml
     /// files), or standard input ("-" or nothing). Exit status for MTAs: 0
     /// done, 65 rejected message, 66 unreadable file, 75 database
@@ -92,9 +100,11 @@ enum ConfigAction {
     Check,
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to standard error: `info` for the daemon, `warn` for the
+/// one-shot commands whose output is their standard output.
+fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -106,7 +116,12 @@ fn init_logging(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let level = if matches!(cli.command, Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log_format, level);
 
     if let Command::Config {
         action: ConfigAction::Example,
@@ -142,6 +157,7 @@ fn main() -> ExitCode {
     };
     let status = runtime.block_on(async {
         match &cli.command {
+            Command::Run { once } => mailgate::daemon::run(settings.clone(), *once).await,
             Command::Ingest {
                 paths,
                 mailbox,

@@ -156,7 +156,8 @@ async fn story(url: &str) {
     assert_eq!(
         file(&store, &settings, SECOND, Some(10)).await,
         Filed::AlreadyStored {
-            ticket: Some("SUP-2".into())
+            ticket: Some("SUP-2".into()),
+            rejected: false,
         }
     );
 

@@ -153,9 +153,10 @@ pub enum Filed {
         ticket: Option<String>,
     },
     /// This very IMAP message (mailbox, UIDVALIDITY, UID) is already stored:
-    /// only its post-action is left to do.
+    /// only its post-action is left to do (quarantine when it was rejected).
     AlreadyStored {
         ticket: Option<String>,
+        rejected: bool,
     },
 }
 
@@ -310,7 +311,7 @@ impl Store {
             (inbound.mailbox, inbound.uidvalidity, inbound.uid)
         {
             let row = sqlx::query(
-                "SELECT t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+                "SELECT t.key, m.outcome FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
                  WHERE m.mailbox = $1 AND m.uidvalidity = $2 AND m.uid = $3",
             )
             .bind(mailbox)
@@ -319,8 +320,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(row) = row {
+                let outcome: String = row.try_get(1)?;
                 return Ok(Filed::AlreadyStored {
                     ticket: row.try_get(0)?,
+                    rejected: outcome == "rejected",
                 });
             }
         }

@@ -1,0 +1,723 @@
+//! IMAP mailboxes: connect (TLS, STARTTLS or loopback plain text), log in,
+//! file every message of the folder, then move, flag or delete it on the
+//! server; wait for more with IDLE (RFC 2177) or by polling; reconnect with
+//! back-off when anything fails.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use async_imap::extensions::idle::IdleResponse;
+use futures::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use super::{Backoff, Context, sleep_or_shutdown};
+use crate::config::{ImapAuth, MailboxSettings, PostAction, TlsMode};
+use crate::intake;
+use crate::store::{Filed, Inbound, SourceKind, StoreError};
+
+/// Messages fetched and filed per round trip.
+const BATCH: usize = 50;
+/// RFC 2177 3.: clients should re-issue IDLE at least every 29 minutes.
+const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+/// Re-issue IDLE after this long without a word from the server, so that a
+/// dead connection is noticed by the NOOP that follows.
+const IDLE_SILENCE: Duration = Duration::from_secs(5 * 60);
+
+/// The byte stream under the IMAP session.
+#[derive(Debug)]
+pub enum Transport {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_flush(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+pub type Session = async_imap::Session<Transport>;
+
+/// Why a mailbox could not be processed. Every kind ends the session; the
+/// mailbox loop reconnects after a back-off.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("login refused: {0} (check username and password)")]
+    Auth(String),
+    #[error("IMAP: {0}")]
+    Protocol(String),
+    #[error("no answer from the server within {0:?} ({1})")]
+    Timeout(Duration, &'static str),
+    #[error("storing failed, messages left on the server: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<async_imap::error::Error> for ImapError {
+    fn from(e: async_imap::error::Error) -> Self {
+        ImapError::Protocol(e.to_string())
+    }
+}
+
+/// Runs a network step with the mailbox's time limit.
+async fn timed<T, E: Into<ImapError>>(
+    limit: Duration,
+    what: &'static str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, ImapError> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(ImapError::Timeout(limit, what)),
+    }
+}
+
+/// Accepts any certificate. Only built when `tls_insecure = true`, which is
+/// logged at every connection.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The TLS client configuration: the system's roots plus `ca_file`.
+fn tls_connector(m: &MailboxSettings) -> Result<TlsConnector, ImapError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ImapError::Tls(e.to_string()))?;
+    let config = if m.tls_insecure {
+        warn!(mailbox = %m.name, "tls_insecure = true: the server certificate is NOT verified");
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        if let Some(path) = &m.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert =
+                    cert.map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+async fn tls_handshake(m: &MailboxSettings, tcp: TcpStream) -> Result<Transport, ImapError> {
+    let name = rustls::pki_types::ServerName::try_from(m.host.clone())
+        .map_err(|e| ImapError::Tls(format!("host {:?}: {e}", m.host)))?;
+    let stream = timed(m.timeout, "TLS handshake", async {
+        tls_connector(m)?
+            .connect(name, tcp)
+            .await
+            .map_err(|e| ImapError::Tls(e.to_string()))
+    })
+    .await?;
+    Ok(Transport::Tls(Box::new(stream)))
+}
+
+/// AUTHENTICATE PLAIN (RFC 4616): one message, authorization identity empty.
+struct PlainAuth<'a> {
+    username: &'a str,
+    password: &'a str,
+}
+
+impl async_imap::Authenticator for PlainAuth<'_> {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        format!("\0{}\0{}", self.username, self.password).into_bytes()
+    }
+}
+
+/// Opens an authenticated session.
+pub async fn connect(m: &MailboxSettings) -> Result<Session, ImapError> {
+    let address = format!("{}:{}", m.host, m.port);
+    let tcp = timed(m.timeout, "connect", async {
+        TcpStream::connect(&address)
+            .await
+            .map_err(|e| ImapError::Connect(format!("{address}: {e}")))
+    })
+    .await?;
+    let transport = match m.tls {
+        TlsMode::Implicit => tls_handshake(m, tcp).await?,
+        TlsMode::None | TlsMode::StartTls => Transport::Plain(tcp),
+    };
+    let mut client = async_imap::Client::new(transport);
+    let greeting = timed(m.timeout, "greeting", async {
+        client
+            .read_response()
+            .await
+            .map_err(|e| ImapError::Protocol(e.to_string()))
+    })
+    .await?;
+    if greeting.is_none() {
+        return Err(ImapError::Protocol(
+            "connection closed before the greeting".into(),
+        ));
+    }
+    if m.tls == TlsMode::StartTls {
+        timed(
+            m.timeout,
+            "STARTTLS",
+            client.run_command_and_check_ok("STARTTLS", None),
+        )
+        .await?;
+        let Transport::Plain(tcp) = client.into_inner() else {
+            return Err(ImapError::Tls("STARTTLS on a TLS stream".into()));
+        };
+        client = async_imap::Client::new(tls_handshake(m, tcp).await?);
+    }
+    let password = m.password.as_ref().map(|p| p.expose()).unwrap_or_default();
+    let login = async {
+        match m.auth {
+            ImapAuth::Login => client.login(&m.username, password).await,
+            ImapAuth::Plain => {
+                client
+                    .authenticate(
+                        "PLAIN",
+                        PlainAuth {
+                            username: &m.username,
+                            password,
+                        },
+                    )
+                    .await
+            }
+        }
+        .map_err(|(e, _)| match e {
+            async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+                ImapError::Auth(text)
+            }
+            other => ImapError::Protocol(other.to_string()),
+        })
+    };
+    timed(m.timeout, "login", login).await
+}
+
+/// Quotes a mailbox name for commands that do not quote it themselves.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `1:3,7,9:10` from sorted UIDs.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut iter = uids.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end = iter.next().unwrap_or(end);
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+    }
+    parts.join(",")
+}
+
+/// What the server can do, read once per session.
+#[derive(Debug, Clone, Copy)]
+struct Capabilities {
+    idle: bool,
+    mv: bool,
+    uidplus: bool,
+}
+
+/// A logged-in mailbox being worked on.
+struct Worker<'a> {
+    ctx: &'a Context,
+    m: &'a MailboxSettings,
+    session: Session,
+    caps: Capabilities,
+}
+
+impl Worker<'_> {
+    async fn ensure_folder(&mut self, folder: &str) -> Result<(), ImapError> {
+        let t = self.m.timeout;
+        let exists = timed(t, "LIST", async {
+            let names: Vec<_> = self
+                .session
+                .list(Some(""), Some(&quoted(folder)))
+                .await?
+                .try_collect()
+                .await?;
+            Ok::<_, async_imap::error::Error>(!names.is_empty())
+        })
+        .await?;
+        if !exists {
+            info!(mailbox = %self.m.name, folder, "creating missing folder");
+            timed(t, "CREATE", self.session.create(folder)).await?;
+        }
+        Ok(())
+    }
+
+    /// Files every message waiting in the folder. Returns how many.
+    async fn drain(&mut self) -> Result<usize, ImapError> {
+        let t = self.m.timeout;
+        let selected = timed(t, "SELECT", self.session.select(&self.m.folder)).await?;
+        let validity = selected.uid_validity.unwrap_or(0);
+        let query = match self.m.post_action {
+            PostAction::Seen => "UNSEEN UNDELETED",
+            PostAction::Move | PostAction::Delete => "UNDELETED",
+        };
+        let mut uids: Vec<u32> = timed(t, "UID SEARCH", self.session.uid_search(query))
+            .await?
+            .into_iter()
+            .collect();
+        uids.sort_unstable();
+        let mut filed = 0;
+        for chunk in uids.chunks(BATCH) {
+            filed += self.batch(validity, chunk).await?;
+        }
+        Ok(filed)
+    }
+
+    async fn fetch(
+        &mut self,
+        uids: &[u32],
+        items: &str,
+    ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+        let set = uid_set(uids);
+        timed(self.m.timeout, "UID FETCH", async {
+            self.session
+                .uid_fetch(&set, items)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await
+    }
+
+    async fn batch(&mut self, validity: u32, uids: &[u32]) -> Result<usize, ImapError> {
+        let max = self.ctx.rules.max_message_size;
+        let sizes: HashMap<u32, u32> = self
+            .fetch(uids, "(UID RFC822.SIZE)")
+            .await?
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
+            .collect();
+        let (oversize, normal): (Vec<u32>, Vec<u32>) = uids
+            .iter()
+            .filter(|u| sizes.contains_key(u))
+            .partition(|u| sizes[u] as usize > max);
+
+        let mut done = Vec::new();
+        let mut quarantine = Vec::new();
+        let mut failure = None;
+
+        // Too large: only the header is downloaded and kept.
+        if !oversize.is_empty() {
+            for f in self.fetch(&oversize, "(UID BODY.PEEK[HEADER])").await? {
+                let (Some(uid), Some(header)) = (f.uid, f.header()) else {
+                    continue;
+                };
+                let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
+                let decision = intake::decide_oversize(header, size, &self.ctx.rules);
+                let inbound = self.inbound(validity, uid, header);
+                match self.ctx.store.file_message(&inbound, &decision).await {
+                    Ok(filed) => {
+                        warn!(mailbox = %self.m.name, uid, size, "message over max_message_size: quarantined undownloaded");
+                        note(&self.m.name, uid, &filed);
+                        quarantine.push(uid);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+
+        if failure.is_none() && !normal.is_empty() {
+            let fetched = self.fetch(&normal, "(UID BODY.PEEK[])").await?;
+            for f in &fetched {
+                let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
+                    continue;
+                };
+                match self
+                    .ctx
+                    .file(self.inbound(validity, uid, raw), &self.m.defaults)
+                    .await
+                {
+                    Ok(filed) => {
+                        note(&self.m.name, uid, &filed);
+                        match filed {
+                            Filed::Rejected { .. }
+                            | Filed::AlreadyStored { rejected: true, .. } => quarantine.push(uid),
+                            _ => done.push(uid),
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Only what is committed gets its post-action; the rest stays in the
+        // folder for the next round.
+        self.post_action(&done).await?;
+        self.move_to(&quarantine, &self.m.quarantine_folder.clone())
+            .await?;
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(done.len() + quarantine.len()),
+        }
+    }
+
+    fn inbound<'r>(&'r self, validity: u32, uid: u32, raw: &'r [u8]) -> Inbound<'r> {
+        Inbound {
+            source: SourceKind::Imap,
+            mailbox: Some(&self.m.name),
+            uidvalidity: Some(validity),
+            uid: Some(uid),
+            raw,
+        }
+    }
+
+    async fn post_action(&mut self, uids: &[u32]) -> Result<(), ImapError> {
+        match self.m.post_action {
+            PostAction::Move => self.move_to(uids, &self.m.processed_folder.clone()).await,
+            PostAction::Seen => self.add_flag(uids, "\\Seen").await,
+            PostAction::Delete => {
+                self.add_flag(uids, "\\Deleted").await?;
+                self.expunge(uids).await
+            }
+        }
+    }
+
+    async fn add_flag(&mut self, uids: &[u32], flag: &str) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        let query = format!("+FLAGS.SILENT ({flag})");
+        timed(self.m.timeout, "UID STORE", async {
+            self.session
+                .uid_store(&set, &query)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn expunge(&mut self, uids: &[u32]) -> Result<(), ImapError> {
+        let set = uid_set(uids);
+        let uidplus = self.caps.uidplus;
+        timed(self.m.timeout, "EXPUNGE", async {
+            // Without UIDPLUS a plain EXPUNGE also removes messages another
+            // client flagged \Deleted; that is the best such a server offers.
+            if uidplus {
+                self.session
+                    .uid_expunge(&set)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            } else {
+                self.session.expunge().await?.try_collect::<Vec<_>>().await
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        if self.caps.mv {
+            timed(
+                self.m.timeout,
+                "UID MOVE",
+                self.session.uid_mv(&set, folder),
+            )
+            .await?;
+            return Ok(());
+        }
+        timed(
+            self.m.timeout,
+            "UID COPY",
+            self.session.uid_copy(&set, folder),
+        )
+        .await?;
+        self.add_flag(uids, "\\Deleted").await?;
+        self.expunge(uids).await
+    }
+
+    /// Waits for new mail: IDLE when the server offers it and it is wanted,
+    /// else the poll interval. Returns true when shutting down.
+    async fn wait(
+        mut self,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(Self, bool), ImapError> {
+        if !(self.m.idle && self.caps.idle) {
+            let stop = sleep_or_shutdown(self.m.poll_interval, shutdown).await;
+            if !stop {
+                timed(self.m.timeout, "NOOP", self.session.noop()).await?;
+            }
+            return Ok((self, stop));
+        }
+        let t = self.m.timeout;
+        let mut idle = self.session.idle();
+        timed(t, "IDLE", idle.init()).await?;
+        let mut stop = false;
+        {
+            let (wait, _interrupt) = idle.wait_with_timeout(IDLE_SILENCE);
+            tokio::select! {
+                result = tokio::time::timeout(IDLE_RENEW, wait) => match result {
+                    Ok(Ok(IdleResponse::NewData(_))) => debug!(mailbox = %self.m.name, "IDLE: new data"),
+                    Ok(Ok(_)) | Err(_) => debug!(mailbox = %self.m.name, "IDLE: renewing"),
+                    Ok(Err(e)) => return Err(e.into()),
+                },
+                _ = shutdown.changed() => stop = true,
+            }
+        }
+        self.session = timed(t, "DONE", idle.done()).await?;
+        Ok((self, stop))
+    }
+}
+
+fn note(mailbox: &str, uid: u32, filed: &Filed) {
+    match filed {
+        Filed::Ticket { key } => info!(mailbox, uid, ticket = %key, "ticket created"),
+        Filed::Ignored { reason } => info!(mailbox, uid, reason, "ignored"),
+        Filed::Rejected { reason } => warn!(mailbox, uid, reason, "rejected: quarantined"),
+        Filed::Duplicate { of_message, .. } => {
+            info!(mailbox, uid, of_message, "duplicate of a stored message")
+        }
+        Filed::AlreadyStored { .. } => {
+            info!(mailbox, uid, "already stored: completing its post-action")
+        }
+    }
+}
+
+/// One connected session: prepare folders, then drain and wait until
+/// shutdown (or once, with `once`).
+async fn session(
+    ctx: &Context,
+    m: &MailboxSettings,
+    shutdown: &mut watch::Receiver<bool>,
+    once: bool,
+    health: &mut Health,
+) -> Result<(), ImapError> {
+    let mut session = connect(m).await?;
+    let caps = timed(m.timeout, "CAPABILITY", session.capabilities()).await?;
+    let caps = Capabilities {
+        idle: caps.has_str("IDLE"),
+        mv: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+    };
+    info!(mailbox = %m.name, host = %m.host, idle = caps.idle, r#move = caps.mv, "connected");
+    let mut worker = Worker {
+        ctx,
+        m,
+        session,
+        caps,
+    };
+    if m.post_action == PostAction::Move {
+        worker.ensure_folder(&m.processed_folder).await?;
+    }
+    worker.ensure_folder(&m.quarantine_folder).await?;
+    loop {
+        let filed = worker.drain().await?;
+        health.ok(&m.name);
+        if filed > 0 {
+            info!(mailbox = %m.name, filed, "folder drained");
+        }
+        if once || *shutdown.borrow() {
+            break;
+        }
+        let (next, stop) = worker.wait(shutdown).await?;
+        worker = next;
+        if stop {
+            break;
+        }
+    }
+    let _ = timed(m.timeout, "LOGOUT", worker.session.logout()).await;
+    Ok(())
+}
+
+/// Connection state of a mailbox, logged once per change rather than at
+/// every retry.
+struct Health {
+    backoff: Backoff,
+    failing: bool,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(300)),
+            failing: false,
+        }
+    }
+}
+
+impl Health {
+    fn ok(&mut self, mailbox: &str) {
+        self.backoff.reset();
+        if self.failing {
+            info!(mailbox, "mailbox working again");
+            self.failing = false;
+        }
+    }
+
+    /// Records a failure and returns how long to wait before trying again.
+    fn failed(&mut self, mailbox: &str, error: &ImapError) -> Duration {
+        let wait = self.backoff.next_wait();
+        if self.failing {
+            debug!(mailbox, %error, ?wait, "still failing");
+        } else {
+            warn!(mailbox, %error, ?wait, "mailbox failing; retrying with back-off");
+            self.failing = true;
+        }
+        wait
+    }
+}
+
+/// Watches one mailbox until shutdown. With `once`, processes what is there
+/// and returns, with the error if the mailbox could not be processed.
+pub async fn run(
+    ctx: Context,
+    m: MailboxSettings,
+    mut shutdown: watch::Receiver<bool>,
+    once: bool,
+) -> Result<(), ImapError> {
+    let span = info_span!("mailbox", mailbox = %m.name);
+    async move {
+        let mut health = Health::default();
+        loop {
+            match session(&ctx, &m, &mut shutdown, once, &mut health).await {
+                Ok(()) => return Ok(()),
+                Err(e) if once => {
+                    warn!(mailbox = %m.name, error = %e, "mailbox not processed");
+                    return Err(e);
+                }
+                Err(e) => {
+                    let wait = health.failed(&m.name, &e);
+                    if sleep_or_shutdown(wait, &mut shutdown).await {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn mailbox_names_are_quoted() {
+        assert_eq!(quoted("Processed"), "\"Processed\"");
+        assert_eq!(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+}

@@ -1,0 +1,127 @@
+//! Local folders: a Maildir (`new/`, `cur/`) delivered by a local MTA, or a
+//! plain folder where people drop `*.eml` files. Each message is filed, then
+//! moved into the processed folder (or the quarantine folder when rejected);
+//! a crash between the two only leaves a file that the next scan finds to be
+//! a duplicate.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::{Context, sleep_or_shutdown};
+use crate::config::MaildirSettings;
+use crate::store::{Filed, Inbound, SourceKind, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MaildirError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("storing failed, messages left in place: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The message files waiting in the folder, oldest name first.
+fn waiting(settings: &MaildirSettings) -> Result<Vec<PathBuf>, MaildirError> {
+    let maildir = settings.path.join("new").is_dir() || settings.path.join("cur").is_dir();
+    let folders = if maildir {
+        vec![settings.path.join("new"), settings.path.join("cur")]
+    } else {
+        vec![settings.path.clone()]
+    };
+    let mut files = Vec::new();
+    for folder in folders {
+        let entries =
+            std::fs::read_dir(&folder).map_err(|e| MaildirError::Io(folder.clone(), e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let eml = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("eml"));
+            if path.is_file() && !name.starts_with('.') && (maildir || eml) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn move_into(file: &Path, folder: &Path) -> Result<(), MaildirError> {
+    std::fs::create_dir_all(folder).map_err(|e| MaildirError::Io(folder.to_owned(), e))?;
+    let target = folder.join(file.file_name().unwrap_or_default());
+    std::fs::rename(file, &target).map_err(|e| MaildirError::Io(target, e))
+}
+
+/// Files every message waiting in the folder. Returns how many.
+pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, MaildirError> {
+    let mut count = 0;
+    for file in waiting(settings)? {
+        let raw = match std::fs::read(&file) {
+            Ok(raw) => raw,
+            // Taken by someone else meanwhile (a second reader, a user).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(MaildirError::Io(file, e)),
+        };
+        let inbound = Inbound {
+            source: SourceKind::Maildir,
+            mailbox: Some(&settings.name),
+            uidvalidity: None,
+            uid: None,
+            raw: &raw,
+        };
+        let filed = ctx.file(inbound, &settings.defaults).await?;
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        match &filed {
+            Filed::Ticket { key } => {
+                info!(maildir = %settings.name, file = %name, ticket = %key, "ticket created")
+            }
+            other => info!(maildir = %settings.name, file = %name, outcome = ?other, "filed"),
+        }
+        let target = match filed {
+            Filed::Rejected { .. } | Filed::AlreadyStored { rejected: true, .. } => {
+                &settings.quarantine_path
+            }
+            _ => &settings.processed_path,
+        };
+        move_into(&file, target)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Watches the folder until shutdown; with `once`, drains it and returns.
+pub async fn run(
+    ctx: Context,
+    settings: MaildirSettings,
+    mut shutdown: watch::Receiver<bool>,
+    once: bool,
+) -> Result<(), MaildirError> {
+    std::fs::create_dir_all(&settings.path)
+        .map_err(|e| MaildirError::Io(settings.path.clone(), e))?;
+    let mut failing = false;
+    loop {
+        match drain(&ctx, &settings).await {
+            Ok(_) if failing => {
+                info!(maildir = %settings.name, "working again");
+                failing = false;
+            }
+            Ok(_) => {}
+            Err(e) if once => return Err(e),
+            Err(e) => {
+                if !failing {
+                    warn!(maildir = %settings.name, error = %e, "cannot process the folder; retrying");
+                }
+                failing = true;
+            }
+        }
+        if once || sleep_or_shutdown(settings.poll_interval, &mut shutdown).await {
+            return Ok(());
+        }
+    }
+}
