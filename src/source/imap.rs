@@ -605,7 +605,8 @@ async fn session(
         mv: caps.has_str("MOVE"),
         uidplus: caps.has_str("UIDPLUS"),
     };
-    info!(mailbox = %m.name, host = %m.host, idle = caps.idle, r#move = caps.mv, "connected");
+    let mode = if m.idle && caps.idle { "idle" } else { "poll" };
+    info!(mailbox = %m.name, host = %m.host, mode, r#move = caps.mv, uidplus = caps.uidplus, "connected");
     let mut worker = Worker {
         ctx,
         m,
