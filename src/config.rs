@@ -196,6 +196,14 @@ pub struct RawMailbox {
     pub tls_insecure: bool,
     #[serde(default = "default_timeout")]
     pub timeout: String,
+    pub oauth_token_url: Option<String>,
+    pub oauth_client_id: Option<String>,
+    pub oauth_client_secret: Option<String>,
+    pub oauth_client_secret_file: Option<PathBuf>,
+    pub oauth_refresh_token_file: Option<PathBuf>,
+    pub oauth_scope: Option<String>,
+    pub oauth_access_token_file: Option<PathBuf>,
+    pub oauth_access_token_command: Option<String>,
     pub default_severity: Option<String>,
     #[serde(default)]
     pub default_products: Vec<String>,
@@ -283,6 +291,9 @@ pub enum ImapAuth {
     Login,
     /// AUTHENTICATE PLAIN (RFC 4616).
     Plain,
+    /// AUTHENTICATE XOAUTH2 with an OAuth 2.0 access token (Microsoft 365,
+    /// Gmail).
+    XOAuth2,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,6 +346,8 @@ pub struct MailboxSettings {
     /// Limit on every network operation; a server silent for longer is
     /// taken for gone.
     pub timeout: Duration,
+    /// Where XOAUTH2 access tokens come from (`auth = "xoauth2"` only).
+    pub oauth: Option<crate::source::oauth::TokenSourceSettings>,
     pub defaults: MailboxDefaults,
 }
 
@@ -588,6 +601,77 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// The token source of an XOAUTH2 mailbox: the refresh grant, a token
+    /// file, or a token command; exactly one.
+    fn oauth(
+        &mut self,
+        prefix: &str,
+        m: &RawMailbox,
+        base: Option<&Path>,
+    ) -> Option<crate::source::oauth::TokenSourceSettings> {
+        use crate::source::oauth::TokenSourceSettings;
+        let relative = |p: &PathBuf| match base {
+            Some(base) if p.is_relative() => resolve_secret_path(p, Some(base)),
+            _ => resolve_secret_path(p, None),
+        };
+        let refresh = m.oauth_refresh_token_file.is_some() || m.oauth_token_url.is_some();
+        let sources = usize::from(refresh)
+            + usize::from(m.oauth_access_token_file.is_some())
+            + usize::from(m.oauth_access_token_command.is_some());
+        if sources != 1 {
+            self.problem(
+                format!("{prefix}oauth_refresh_token_file"),
+                "auth = \"xoauth2\" needs exactly one of: oauth_token_url + oauth_client_id + oauth_refresh_token_file, oauth_access_token_file, oauth_access_token_command",
+            );
+            return None;
+        }
+        if let Some(path) = &m.oauth_access_token_file {
+            return Some(TokenSourceSettings::File(relative(path)));
+        }
+        if let Some(command) = &m.oauth_access_token_command {
+            return Some(TokenSourceSettings::Command(command.clone()));
+        }
+        let (Some(token_url), Some(client_id), Some(file)) = (
+            &m.oauth_token_url,
+            &m.oauth_client_id,
+            &m.oauth_refresh_token_file,
+        ) else {
+            self.problem(
+                format!("{prefix}oauth_token_url"),
+                "the refresh grant needs oauth_token_url, oauth_client_id and oauth_refresh_token_file",
+            );
+            return None;
+        };
+        if url::Url::parse(token_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+            self.problem(
+                format!("{prefix}oauth_token_url"),
+                "must be an http:// or https:// URL",
+            );
+        }
+        let refresh_token_file = relative(file);
+        if !refresh_token_file.is_file() {
+            self.problem(
+                format!("{prefix}oauth_refresh_token_file"),
+                format!("{} is not a readable file", refresh_token_file.display()),
+            );
+        }
+        let client_secret = self.secret(
+            &format!("{prefix}oauth_client_secret"),
+            m.oauth_client_secret.as_ref(),
+            m.oauth_client_secret_file.as_ref(),
+            base,
+        );
+        Some(TokenSourceSettings::Refresh {
+            token_url: token_url.clone(),
+            client_id: client_id.clone(),
+            client_secret,
+            refresh_token_file,
+            scope: m.oauth_scope.clone(),
+        })
+    }
+}
+
 fn resolve_secret_path(path: &Path, base: Option<&Path>) -> PathBuf {
     if path.is_absolute() {
         return path.to_owned();
@@ -821,11 +905,21 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         let auth = match m.auth.as_str() {
             "login" => ImapAuth::Login,
             "plain" => ImapAuth::Plain,
+            "xoauth2" => ImapAuth::XOAuth2,
             other => {
-                c.problem(key("auth"), format!("{other:?} is not one of login, plain"));
+                c.problem(
+                    key("auth"),
+                    format!("{other:?} is not one of login, plain, xoauth2"),
+                );
                 ImapAuth::Login
             }
         };
+        if auth != ImapAuth::XOAuth2 && m.password.is_none() && m.password_file.is_none() {
+            c.problem(key("password"), "a password or password_file is required");
+        }
+        let oauth = (auth == ImapAuth::XOAuth2)
+            .then(|| c.oauth(&key(""), m, base))
+            .flatten();
         let ca_file = m.ca_file.as_ref().map(|p| match base {
             Some(base) if p.is_relative() => base.join(p),
             _ => p.clone(),
@@ -865,6 +959,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             ca_file,
             tls_insecure: m.tls_insecure,
             timeout,
+            oauth,
             defaults,
         });
     }

@@ -20,8 +20,9 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use super::oauth::{TokenSource, xoauth2_response};
 use super::{Backoff, Context, sleep_or_shutdown};
-use crate::config::{ImapAuth, MailboxSettings, PostAction, TlsMode};
+use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret, TlsMode};
 use crate::intake;
 use crate::store::{Filed, Inbound, SourceKind, StoreError};
 
@@ -222,8 +223,24 @@ impl async_imap::Authenticator for PlainAuth<'_> {
     }
 }
 
-/// Opens an authenticated session.
-pub async fn connect(m: &MailboxSettings) -> Result<Session, ImapError> {
+/// AUTHENTICATE XOAUTH2: the token in the first answer; an empty answer to
+/// the error challenge a server sends on failure, so it can say NO.
+struct XOAuth2 {
+    response: Option<String>,
+}
+
+impl async_imap::Authenticator for XOAuth2 {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.response.take().unwrap_or_default()
+    }
+}
+
+/// Opens an authenticated session. `tokens` gives XOAUTH2 access tokens.
+pub async fn connect(
+    m: &MailboxSettings,
+    tokens: Option<&TokenSource>,
+) -> Result<Session, ImapError> {
     let address = format!("{}:{}", m.host, m.port);
     let tcp = timed(m.timeout, "connect", async {
         TcpStream::connect(&address)
@@ -261,8 +278,34 @@ pub async fn connect(m: &MailboxSettings) -> Result<Session, ImapError> {
         client = async_imap::Client::new(tls_handshake(m, tcp).await?);
     }
     let password = m.password.as_ref().map(|p| p.expose()).unwrap_or_default();
+    let token = match (m.auth, tokens) {
+        (ImapAuth::XOAuth2, Some(tokens)) => Some(
+            tokens
+                .access_token()
+                .await
+                .map_err(|e| ImapError::Auth(format!("no OAuth access token: {e}")))?,
+        ),
+        (ImapAuth::XOAuth2, None) => {
+            return Err(ImapError::Auth("XOAUTH2 without a token source".into()));
+        }
+        _ => None,
+    };
     let login = async {
         match m.auth {
+            ImapAuth::XOAuth2 => {
+                let response = xoauth2_response(
+                    &m.username,
+                    token.as_ref().map(Secret::expose).unwrap_or_default(),
+                );
+                client
+                    .authenticate(
+                        "XOAUTH2",
+                        XOAuth2 {
+                            response: Some(response),
+                        },
+                    )
+                    .await
+            }
             ImapAuth::Login => client.login(&m.username, password).await,
             ImapAuth::Plain => {
                 client
@@ -597,8 +640,19 @@ async fn session(
     shutdown: &mut watch::Receiver<bool>,
     once: bool,
     health: &mut Health,
+    tokens: Option<&TokenSource>,
 ) -> Result<(), ImapError> {
-    let mut session = connect(m).await?;
+    let mut session = match connect(m, tokens).await {
+        Err(ImapError::Auth(e)) => {
+            // A refused token may have been revoked early: fetch a new one
+            // next time.
+            if let Some(tokens) = tokens {
+                tokens.invalidate().await;
+            }
+            return Err(ImapError::Auth(e));
+        }
+        other => other?,
+    };
     let caps = timed(m.timeout, "CAPABILITY", session.capabilities()).await?;
     let caps = Capabilities {
         idle: caps.has_str("IDLE"),
@@ -685,8 +739,9 @@ pub async fn run(
     let span = info_span!("mailbox", mailbox = %m.name);
     async move {
         let mut health = Health::default();
+        let tokens = m.oauth.clone().map(TokenSource::new);
         loop {
-            match session(&ctx, &m, &mut shutdown, once, &mut health).await {
+            match session(&ctx, &m, &mut shutdown, once, &mut health, tokens.as_ref()).await {
                 Ok(()) => return Ok(()),
                 Err(e) if once => {
                     warn!(mailbox = %m.name, error = %e, "mailbox not processed");

@@ -4,6 +4,7 @@
 
 pub mod imap;
 pub mod maildir;
+pub mod oauth;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -154,12 +154,13 @@ impl Dovecot {
             ca_file: None,
             tls_insecure: false,
             timeout: Duration::from_secs(20),
+            oauth: None,
             defaults: MailboxDefaults::default(),
         }
     }
 
     pub async fn session(&self, user: &str) -> Session {
-        connect(&self.mailbox("test", user, "secret"))
+        connect(&self.mailbox("test", user, "secret"), None)
             .await
             .expect("test login")
     }
