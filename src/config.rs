@@ -887,9 +887,6 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             m.password_file.as_ref(),
             base,
         );
-        if password.is_none() && m.password.is_none() && m.password_file.is_none() {
-            c.problem(key("password"), "a password or password_file is required");
-        }
         let post_action = match m.post_action.as_str() {
             "move" => PostAction::Move,
             "seen" => PostAction::Seen,

@@ -124,7 +124,11 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
             }
         }
     };
-    if tokio::time::timeout(SHUTDOWN_GRACE, finish).await.is_err() {
+    if once {
+        // Every network step has its own time limit: a backlog takes as
+        // long as it takes.
+        finish.await;
+    } else if tokio::time::timeout(SHUTDOWN_GRACE, finish).await.is_err() {
         warn!("sources did not stop within {SHUTDOWN_GRACE:?}; exiting anyway");
     }
     store.close().await;

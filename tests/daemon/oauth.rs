@@ -9,26 +9,31 @@ use mailgate::source::oauth::{OAuthError, TokenSource, TokenSourceSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// A token endpoint that answers each request with the next scripted
-/// (status, JSON body) and records the form bodies it received.
-async fn token_endpoint(script: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+type Handler = Box<dyn Fn(&str, &str) -> (u16, String) + Send + Sync>;
+
+/// An HTTP server on loopback: each request's path and body go to
+/// `handler`, which gives the status and JSON body. Returns its base URL and
+/// the (path, body) of every request received.
+async fn http_server(handler: Handler) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     let received = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&received);
+    let handler = Arc::new(handler);
     tokio::spawn(async move {
-        for (status, body) in script {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Read the head, then as many body bytes as Content-Length says.
-            loop {
-                let n = stream.read(&mut buf).await.unwrap();
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).into_owned();
-                if let Some(head_end) = text.find("\r\n\r\n") {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then as many body bytes as Content-Length says.
+                let (path, body) = loop {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        if n == 0 { return } else { continue }
+                    };
                     let length = text[..head_end]
                         .lines()
                         .find_map(|l| {
@@ -38,20 +43,48 @@ async fn token_endpoint(script: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<St
                         })
                         .unwrap_or(0);
                     if request.len() >= head_end + 4 + length || n == 0 {
-                        log.lock().unwrap().push(text[head_end + 4..].to_owned());
-                        break;
+                        let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                        break (path, text[head_end + 4..].to_owned());
                     }
-                }
-            }
-            let reply = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            stream.write_all(reply.as_bytes()).await.unwrap();
-            let _ = stream.shutdown().await;
+                };
+                let (status, reply) = handler(&path, &body);
+                log.lock().unwrap().push((path, body));
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
         }
     });
     (url, received)
+}
+
+/// A token endpoint answering each request with the next scripted
+/// (status, body); returns its URL and the form bodies received.
+async fn token_endpoint(script: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let script = Mutex::new(script.into_iter());
+    let (base, received) = http_server(Box::new(move |_, _| {
+        script.lock().unwrap().next().unwrap_or((500, "{}".into()))
+    }))
+    .await;
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let view = Arc::clone(&bodies);
+    // Mirror the bodies for the assertions below, in request order.
+    tokio::spawn(async move {
+        loop {
+            let all: Vec<String> = received
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, b)| b.clone())
+                .collect();
+            *view.lock().unwrap() = all;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    (format!("{base}/token"), bodies)
 }
 
 fn refresh_settings(url: &str, file: &std::path::Path) -> TokenSourceSettings {
@@ -84,11 +117,13 @@ async fn refresh_grant_saves_the_rotated_refresh_token_and_caches_the_access_tok
     );
     // Cached until it nears expiry: no second request.
     assert_eq!(tokens.access_token().await.unwrap().expose(), "access-1");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     assert_eq!(received.lock().unwrap().len(), 1);
 
     // After the server refused it, a new one is fetched with the new refresh token.
     tokens.invalidate().await;
     assert_eq!(tokens.access_token().await.unwrap().expose(), "access-2");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let bodies = received.lock().unwrap().clone();
     assert!(
         bodies[0].contains("grant_type=refresh_token")
@@ -167,4 +202,103 @@ async fn tokens_from_a_file_or_a_command() {
         failing.access_token().await,
         Err(OAuthError::Command(_))
     ));
+}
+
+/// The whole flow against Dovecot: its oauth2 passdb asks our loopback
+/// introspection endpoint whether the token mailgate got from our token
+/// endpoint is valid.
+// Two threads: the endpoints keep answering while the test waits for the
+// mailgate process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xoauth2_login_to_dovecot_with_a_refreshed_token() {
+    if !crate::support::dovecot_available("xoauth2") {
+        return;
+    }
+    use crate::support::*;
+    // The token endpoint issues access-N and rotates the refresh token;
+    // introspection accepts only the latest access token, for user support.
+    let issued = Arc::new(Mutex::new(String::new()));
+    let (issuer, checker) = (Arc::clone(&issued), Arc::clone(&issued));
+    let counter = Arc::new(Mutex::new(0));
+    let (base, requests) = http_server(Box::new(move |path, body| {
+        if path == "/token" {
+            let mut n = counter.lock().unwrap();
+            *n += 1;
+            let access = format!("access-{n}");
+            *issuer.lock().unwrap() = access.clone();
+            (200, format!(r#"{{"access_token":"{access}","expires_in":3600,"refresh_token":"refresh-{n}"}}"#))
+        } else {
+            let valid = !checker.lock().unwrap().is_empty() && body.contains(&format!("token={}", checker.lock().unwrap()));
+            (200, if valid { r#"{"active":true,"username":"support"}"#.into() } else { r#"{"active":false}"#.into() })
+        }
+    }))
+    .await;
+    let dovecot = Dovecot::start_with_env(&[(
+        "DOVECOT_OAUTH2_INTROSPECTION_URL",
+        &format!("{base}/introspect"),
+    )]);
+    dovecot.append("support", "INBOX", &[message(1)]).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let refresh = dir.path().join("refresh-token");
+    std::fs::write(&refresh, "refresh-0\n").unwrap();
+    let mailbox = format!(
+        "[[mailboxes]]\nname = \"m365\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"support\"\nauth = \"xoauth2\"\ntimeout = \"20s\"\noauth_token_url = \"{base}/token\"\noauth_client_id = \"client\"\noauth_client_secret = \"very-secret-value\"\noauth_refresh_token_file = \"{}\"\n",
+        dovecot.port,
+        refresh.display()
+    );
+    let config = write_config(dir.path(), &mailbox);
+    let out = mailgate(&config, &["run", "--once"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        db_counts(dir.path()).await.0,
+        1,
+        "{}",
+        stderr
+            .lines()
+            .filter(|l| l.contains("mailgate"))
+            .take(40)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(dovecot.count("support", "INBOX").await, 0);
+    assert_eq!(
+        std::fs::read_to_string(&refresh).unwrap().trim(),
+        "refresh-1",
+        "rotated refresh token saved"
+    );
+    assert!(
+        dovecot.log().contains("method=XOAUTH2"),
+        "{}",
+        dovecot.log()
+    );
+    for secret in ["access-1", "refresh-0", "refresh-1", "very-secret-value"] {
+        assert!(
+            !stderr.contains(secret),
+            "{secret} appears in the trace logs"
+        );
+    }
+    assert!(
+        requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(p, _)| p == "/introspect")
+    );
+
+    // A token the server refuses: a clear error, nothing filed, mail kept.
+    dovecot.append("support", "INBOX", &[message(2)]).await;
+    *issued.lock().unwrap() = "nothing-valid".into();
+    let config_text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&format!("{base}/token"), &format!("{base}/token-broken"));
+    std::fs::write(&config, config_text).unwrap();
+    let (code, stderr) = run_once(&config);
+    assert_eq!(code, 75, "{stderr}");
+    assert!(stderr.contains("login refused"), "{stderr}");
+    assert_eq!(dovecot.count("support", "INBOX").await, 1);
 }

@@ -49,10 +49,17 @@ pub struct Dovecot {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub tls_port: u16,
+    env: Vec<(String, String)>,
 }
 
 impl Dovecot {
     pub fn start() -> Dovecot {
+        Dovecot::start_with_env(&[])
+    }
+
+    /// Starts with environment settings for start-dovecot.sh (such as
+    /// `DOVECOT_OAUTH2_INTROSPECTION_URL`).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Dovecot {
         for _ in 0..5 {
             // Short path: Unix socket paths are limited to 107 bytes.
             let dir = tempfile::Builder::new()
@@ -63,6 +70,10 @@ impl Dovecot {
                 dir,
                 port: free_port(),
                 tls_port: free_port(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
             };
             match dovecot.launch() {
                 Ok(()) => return dovecot,
@@ -83,6 +94,7 @@ impl Dovecot {
             .arg(self.dir.path())
             .arg(self.port.to_string())
             .arg(self.tls_port.to_string())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
