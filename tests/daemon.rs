@@ -108,7 +108,7 @@ async fn post_actions_seen_and_delete() {
                 dovecot.port,
                 "feature",
                 "secret",
-                "post_action = \"delete\""
+                "post_action = \"delete\"\ndefault_request_type = \"feature\"\ndefault_severity = \"high\""
             )
         ),
     );
@@ -128,6 +128,25 @@ async fn post_actions_seen_and_delete() {
     assert_eq!(dovecot.count("feature", "INBOX").await, 0, "delete: gone");
     assert_eq!(dovecot.count("feature", "Processed").await, 0);
     assert_eq!(db_counts(dir.path()).await.0, 4);
+    // Each mailbox gives its own defaults to its tickets.
+    let url = format!("sqlite://{}/mailgate.db", dir.path().display());
+    let store = mailgate::store::Store::open(&url, "SUP").await.unwrap();
+    for t in store.list_tickets(None).await.unwrap() {
+        let from_feature =
+            t.reporter_email == "client3@acme.fr" || t.reporter_email == "client4@acme.fr";
+        let expected = if from_feature {
+            ("feature", "high")
+        } else {
+            ("support", "medium")
+        };
+        assert_eq!(
+            (t.request_type.as_str(), t.severity.as_str()),
+            expected,
+            "{}",
+            t.key
+        );
+    }
+    store.close().await;
 
     // Seen mode fetches only unseen mail: a new message is the only one filed.
     dovecot.append("support", "INBOX", &[message(5)]).await;
@@ -461,6 +480,18 @@ async fn tls_with_a_trusted_ca_and_refused_without() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(db_counts(dir.path()).await.0, 3);
 
+    // tls_insecure accepts it without the CA, saying so at every connection.
+    let insecure = write_config(
+        dir.path(),
+        &implicit.replace(
+            &format!("ca_file = \"{}\"\n", ca.display()),
+            "tls_insecure = true\n",
+        ),
+    );
+    let (code, stderr) = run_once(&insecure);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("NOT verified"), "{stderr}");
+
     // Without the CA the self-signed certificate is refused.
     dovecot.append("support", "INBOX", &[message(4)]).await;
     let config = write_config(
@@ -501,3 +532,5 @@ async fn zero_configuration_watches_data_inbox() {
     assert!(!inbox.join("a.eml").exists());
     assert!(dir.path().join("data/mailgate.db").exists());
 }
+#[path = "daemon/faults.rs"]
+mod faults;

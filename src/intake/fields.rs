@@ -145,16 +145,18 @@ pub fn resolve(statements: &[Statement], vocabulary: &Vocabulary) -> Fields {
     }
 }
 
-/// The statements made by the addresses a message was sent to: the tag of
-/// plus-addressing (`support+atlas@example.com`), and the name of one of our
-/// own addresses (`feature@example.com`), when it is a product, a request
-/// type or a severity. `is_own` tells our addresses (plus tags ignored).
+/// The statements made by the addresses a message was sent to, in two
+/// strengths: the tag of plus-addressing (`support+atlas@example.com`), which
+/// the customer chose, and the name of one of our own addresses
+/// (`feature@example.com`), a routing hint weaker than a mailbox's
+/// configured defaults. A word counts when it is a product, a request type
+/// or a severity. `is_own` tells our addresses (plus tags ignored).
 pub fn address_statements(
     recipients: &[String],
     vocabulary: &Vocabulary,
     is_own: impl Fn(&str) -> bool,
-) -> Vec<Statement> {
-    let mut out = Vec::new();
+) -> AddressStatements {
+    let mut out = AddressStatements::default();
     for address in recipients {
         let Some(local) = address.split('@').next() else {
             continue;
@@ -163,14 +165,20 @@ pub fn address_statements(
             Some((name, tag)) => (name, Some(tag)),
             None => (local, None),
         };
-        let own_name = is_own(address).then_some(name);
-        for word in tag.into_iter().chain(own_name) {
-            if let Some(statement) = address_word(word, vocabulary) {
-                out.push(statement);
-            }
+        out.plus_tags
+            .extend(tag.and_then(|t| address_word(t, vocabulary)));
+        if is_own(address) {
+            out.own_names.extend(address_word(name, vocabulary));
         }
     }
     out
+}
+
+/// See [`address_statements`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AddressStatements {
+    pub plus_tags: Vec<Statement>,
+    pub own_names: Vec<Statement>,
 }
 
 fn address_word(tag: &str, vocabulary: &Vocabulary) -> Option<Statement> {
@@ -317,11 +325,16 @@ pub(crate) mod tests {
             |a| a.ends_with("@example.com"),
         );
         assert_eq!(
-            s,
+            s.plus_tags,
             [
                 st(Field::Products, "helios", Source::Address),
-                st(Field::RequestType, "support", Source::Address),
                 st(Field::RequestType, "feature", Source::Address),
+            ]
+        );
+        assert_eq!(
+            s.own_names,
+            [
+                st(Field::RequestType, "support", Source::Address),
                 st(Field::RequestType, "feature", Source::Address),
                 st(Field::RequestType, "support", Source::Address),
                 st(Field::RequestType, "feature", Source::Address),

@@ -268,7 +268,8 @@ fn build_ticket(
     let (body_statements, body) = body::take_keyword_lines(&body, &rules.vocabulary);
     let description = body::tidy(&body);
 
-    // Strongest first: body, subject, address, mailbox defaults.
+    // Strongest first: body, subject, plus-addressing, mailbox defaults, the
+    // name of the address it was sent to.
     let recipients: Vec<String> = mail
         .to
         .iter()
@@ -277,11 +278,9 @@ fn build_ticket(
         .collect();
     let mut statements = body_statements;
     statements.extend(subject.statements);
-    statements.extend(fields::address_statements(
-        &recipients,
-        &rules.vocabulary,
-        |a| rules.is_own_address(a),
-    ));
+    let addresses =
+        fields::address_statements(&recipients, &rules.vocabulary, |a| rules.is_own_address(a));
+    statements.extend(addresses.plus_tags);
     let mailbox = |field, value: &str| Statement {
         field,
         value: value.to_owned(),
@@ -302,6 +301,7 @@ fn build_ticket(
             .iter()
             .map(|v| mailbox(Field::RequestType, v)),
     );
+    statements.extend(addresses.own_names);
     let fields = fields::resolve(&statements, &rules.vocabulary);
 
     let summary = if subject.summary.is_empty() {

@@ -441,6 +441,7 @@ impl Worker<'_> {
         let mut done = Vec::new();
         let mut quarantine = Vec::new();
         let mut failure = None;
+        let mut incomplete = None;
 
         // Too large: only the header is downloaded and kept.
         if !oversize.is_empty() {
@@ -467,6 +468,18 @@ impl Worker<'_> {
 
         if failure.is_none() && !normal.is_empty() {
             let fetched = self.fetch(&normal, "(UID BODY.PEEK[])").await?;
+            // A server that says BYE in the middle of a FETCH answer ends
+            // the stream early without an error from the IMAP library.
+            let received = fetched
+                .iter()
+                .filter(|f| f.uid.is_some() && f.body().is_some())
+                .count();
+            if received < normal.len() {
+                incomplete = Some(ImapError::Protocol(format!(
+                    "the server sent {received} of the {} messages asked for (connection closed?)",
+                    normal.len()
+                )));
+            }
             for f in &fetched {
                 let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
                     continue;
@@ -492,6 +505,11 @@ impl Worker<'_> {
             }
         }
 
+        // What was committed from a cut-off answer gets its post-action on
+        // the next connection, as an already-stored message.
+        if let Some(e) = incomplete {
+            return Err(failure.map_or(e, Into::into));
+        }
         // Only what is committed gets its post-action; the rest stays in the
         // folder for the next round.
         self.post_action(&done).await?;
