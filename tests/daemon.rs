@@ -229,7 +229,7 @@ async fn polling_mode_without_idle() {
             dovecot.port,
             "support",
             "secret",
-            "idle = false\npoll_interval = \"1s\"",
+            "idle = false\npoll_interval = \"1s\"\nauth = \"plain\"",
         ),
     );
     let daemon = Daemon::start(&config, dir.path());
@@ -245,6 +245,10 @@ async fn polling_mode_without_idle() {
         daemon.log()
     );
     assert!(daemon.log().contains("mode=\"poll\""), "{}", daemon.log());
+    assert!(
+        dovecot.log().contains("method=PLAIN"),
+        "AUTHENTICATE PLAIN was used"
+    );
     assert_eq!(daemon.terminate().0, 0);
 }
 

@@ -95,6 +95,8 @@ pub enum ImapError {
     Protocol(String),
     #[error("no answer from the server within {0:?} ({1})")]
     Timeout(Duration, &'static str),
+    #[error("the server refused IDLE ({0}); polling instead")]
+    IdleRefused(String),
     #[error("storing failed, messages left on the server: {0}")]
     Store(#[from] StoreError),
 }
@@ -618,7 +620,29 @@ impl Worker<'_> {
         }
         let t = self.m.timeout;
         let mut idle = self.session.idle();
-        timed(t, "IDLE", idle.init()).await?;
+        timed(t, "IDLE", async {
+            idle.init().await.map_err(|e| match e {
+                // The server advertised IDLE but refuses it (async-imap
+                // reports a tagged BAD as a refused connection): poll from
+                // now on.
+                async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+                    ImapError::IdleRefused(text)
+                }
+                async_imap::error::Error::Io(io)
+                    if io.kind() == io::ErrorKind::ConnectionRefused =>
+                {
+                    ImapError::IdleRefused(io.to_string())
+                }
+                other => other.into(),
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            // A NO to IDLE is not recognised by async-imap, which then waits
+            // for a continuation that never comes.
+            ImapError::Timeout(_, "IDLE") => ImapError::IdleRefused("no answer to IDLE".into()),
+            other => other,
+        })?;
         let mut stop = false;
         {
             let (wait, _interrupt) = idle.wait_with_timeout(IDLE_SILENCE);
@@ -673,7 +697,7 @@ async fn session(
     };
     let caps = timed(m.timeout, "CAPABILITY", session.capabilities()).await?;
     let caps = Capabilities {
-        idle: caps.has_str("IDLE"),
+        idle: caps.has_str("IDLE") && !health.idle_refused,
         mv: caps.has_str("MOVE"),
         uidplus: caps.has_str("UIDPLUS"),
     };
@@ -713,6 +737,8 @@ async fn session(
 struct Health {
     backoff: Backoff,
     failing: bool,
+    /// The server refused IDLE once: this mailbox polls from then on.
+    idle_refused: bool,
 }
 
 impl Default for Health {
@@ -720,6 +746,7 @@ impl Default for Health {
         Health {
             backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(300)),
             failing: false,
+            idle_refused: false,
         }
     }
 }
@@ -764,6 +791,10 @@ pub async fn run(
                 Err(e) if once => {
                     warn!(mailbox = %m.name, error = %e, "mailbox not processed");
                     return Err(e);
+                }
+                Err(ImapError::IdleRefused(text)) => {
+                    warn!(mailbox = %m.name, response = %text, "the server refused IDLE; polling every {:?}", m.poll_interval);
+                    health.idle_refused = true;
                 }
                 Err(e) => {
                     let wait = health.failed(&m.name, &e);

@@ -37,6 +37,8 @@ enum Script {
     /// Starts answering the `RFC822.SIZE` FETCH, stops in the middle of the
     /// line and says nothing more (the connection stays open).
     HalfLineThenSilence,
+    /// Advertises IDLE but answers it with BAD; otherwise well-behaved.
+    RefuseIdle,
 }
 
 #[derive(Default)]
@@ -267,6 +269,9 @@ async fn serve(
                     s.moved.push((uid, folder.clone()));
                 }
                 format!("{tag} OK moved\r\n")
+            }
+            ("IDLE", _) if script == Script::RefuseIdle => {
+                format!("{tag} BAD IDLE is disabled here\r\n")
             }
             ("IDLE", _) => {
                 send(&mut w, b"+ idling\r\n").await?;
@@ -517,4 +522,33 @@ async fn daemon_reconnects_after_a_bye_mid_fetch_and_files_each_message_once() {
         .unwrap();
     assert_eq!(code, 0, "{log}\n{}", peer.transcript());
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_idle_is_polled() {
+    let peer = Peer::start(&[message(1)], &[Script::RefuseIdle]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), peer.port, "poll_interval = \"1s\"");
+    let daemon = Daemon::start(&config, dir.path());
+    daemon.ready().await;
+    let refused = wait_until(Duration::from_secs(20), || async {
+        daemon.log().contains("refused IDLE")
+    })
+    .await;
+    assert!(refused.is_some(), "{}\n{}", daemon.log(), peer.transcript());
+    // New mail now arrives by polling.
+    let raw = message(2).replace('\n', "\r\n").into_bytes();
+    peer.state().inbox.insert(2, raw);
+    let filed = wait_until(Duration::from_secs(15), || async {
+        db_counts(dir.path()).await.0 == 2
+    })
+    .await;
+    assert!(filed.is_some(), "{}\n{}", daemon.log(), peer.transcript());
+    let log = daemon.log();
+    assert!(log.contains("mode=\"poll\""), "{log}");
+    assert_eq!(log.matches("refused IDLE").count(), 1, "{log}");
+    let (code, _) = tokio::task::spawn_blocking(move || daemon.terminate())
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
 }
