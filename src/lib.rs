@@ -7,5 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod intake;
+pub mod outbox;
 pub mod source;
 pub mod store;
