@@ -25,9 +25,25 @@ pub mod exit {
     pub const CONFIG: u8 = 78;
 }
 
-/// Opens the store named by the settings.
+/// Opens the store named by the settings; every ticket it files writes its
+/// replies to the outbox in the same transaction.
 pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
-    Store::open(&settings.database.url, &settings.tickets.key_prefix).await
+    let templates = match &settings.templates_dir {
+        Some(dir) => crate::outbox::render::Templates::load(dir)
+            .map_err(|e| StoreError::Config(format!("outbox.templates: {e}")))?,
+        None => crate::outbox::render::Templates::builtin(),
+    };
+    let replies = crate::outbox::Replies {
+        templates: std::sync::Arc::new(templates),
+        from: settings.from_address(),
+        from_name: settings.from_name.clone(),
+        team_address: settings.tickets.team_address.clone(),
+        tracking_base: settings.tickets.tracking_url.clone(),
+        vocabulary: settings.intake.vocabulary.clone(),
+        default_language: settings.default_language,
+    };
+    let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
+    Ok(store.with_replies(std::sync::Arc::new(replies)))
 }
 
 /// Exit status for a storage failure: retry later or give up.

@@ -51,6 +51,7 @@ pub struct RawSettings {
     pub http: RawHttp,
     pub senders: RawSenders,
     pub smtp: Option<RawSmtp>,
+    pub outbox: RawOutbox,
     pub mailboxes: Vec<RawMailbox>,
     pub maildirs: Vec<RawMaildir>,
     pub severities: Option<Vec<RawTerm>>,
@@ -144,6 +145,32 @@ impl Default for RawSenders {
         RawSenders {
             policy: "open".into(),
             allowed_domains: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawOutbox {
+    pub retry_initial: String,
+    pub retry_max: String,
+    pub give_up_after: String,
+    pub directory: PathBuf,
+    pub from_name: Option<String>,
+    pub language: String,
+    pub templates: Option<PathBuf>,
+}
+
+impl Default for RawOutbox {
+    fn default() -> Self {
+        RawOutbox {
+            retry_initial: "1m".into(),
+            retry_max: "1h".into(),
+            give_up_after: "48h".into(),
+            directory: PathBuf::from("data/outbox"),
+            from_name: None,
+            language: "en".into(),
+            templates: None,
         }
     }
 }
@@ -325,6 +352,14 @@ pub struct SmtpSettings {
     pub from: String,
 }
 
+/// How outgoing mail is retried, and where it goes without SMTP.
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    pub give_up_after: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct MailboxSettings {
     pub name: String,
@@ -372,6 +407,15 @@ pub struct Settings {
     pub sender_policy: SenderPolicy,
     pub allowed_domains: Vec<String>,
     pub smtp: Option<SmtpSettings>,
+    pub outbox: OutboxSettings,
+    /// Without SMTP, outgoing mail is written here as `.eml` files.
+    pub outbox_directory: PathBuf,
+    /// Display name on outgoing mail.
+    pub from_name: Option<String>,
+    /// Language of replies when the customer's is unknown.
+    pub default_language: crate::intake::Language,
+    /// A folder whose templates replace the built-in ones by name.
+    pub templates_dir: Option<PathBuf>,
     pub mailboxes: Vec<MailboxSettings>,
     /// Local folders to watch. With no mailbox and no maildir configured,
     /// `data/inbox` is watched.
@@ -379,6 +423,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The address our mail comes from: `smtp.from`, else the first of our
+    /// own addresses, else a local placeholder (mail then only goes to the
+    /// outbox folder anyway).
+    pub fn from_address(&self) -> String {
+        self.smtp
+            .as_ref()
+            .map(|s| s.from.clone())
+            .or_else(|| self.intake.own_addresses.first().cloned())
+            .unwrap_or_else(|| "mailgate@localhost".to_owned())
+    }
+
     /// The tracking page of a ticket.
     pub fn tracking_url(&self, token: &str) -> String {
         format!(
@@ -861,6 +916,32 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         }
     });
 
+    let outbox = OutboxSettings {
+        retry_initial: c.duration(
+            "outbox.retry_initial".into(),
+            &raw.outbox.retry_initial,
+            Duration::from_secs(60),
+        ),
+        retry_max: c.duration(
+            "outbox.retry_max".into(),
+            &raw.outbox.retry_max,
+            Duration::from_secs(3600),
+        ),
+        give_up_after: c.duration(
+            "outbox.give_up_after".into(),
+            &raw.outbox.give_up_after,
+            Duration::from_secs(48 * 3600),
+        ),
+    };
+    let default_language =
+        crate::intake::Language::parse(&raw.outbox.language).unwrap_or_else(|| {
+            c.problem(
+                "outbox.language",
+                format!("{:?} is not one of en, fr", raw.outbox.language),
+            );
+            crate::intake::Language::En
+        });
+
     let mut names = HashSet::new();
     let mut mailboxes = Vec::new();
     for (i, m) in raw.mailboxes.iter().enumerate() {
@@ -1046,6 +1127,11 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             .map(|d| d.to_lowercase())
             .collect(),
         smtp,
+        outbox,
+        outbox_directory: raw.outbox.directory.clone(),
+        from_name: raw.outbox.from_name.clone(),
+        default_language,
+        templates_dir: raw.outbox.templates.clone(),
         mailboxes,
         maildirs,
     })

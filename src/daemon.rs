@@ -12,6 +12,7 @@ use tracing::{error, info, warn};
 use crate::commands::{exit, open_store, store_failure};
 use crate::config::{MaildirSettings, Settings};
 use crate::intake::MailboxDefaults;
+use crate::outbox::{self, send::Mailer};
 use crate::source::{self, Context};
 
 /// How long a shutdown may take: the message in hand is finished, sessions
@@ -69,6 +70,19 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
         store: store.clone(),
         rules: Arc::new(settings.intake.clone()),
     };
+    let mailer = match &settings.smtp {
+        Some(smtp) => match Mailer::smtp(smtp) {
+            Ok(mailer) => mailer,
+            Err(e) => {
+                eprintln!("mailgate: {e}");
+                return exit::CONFIG;
+            }
+        },
+        None => {
+            info!(folder = %settings.outbox_directory.display(), "no [smtp] configured: outgoing mail is written as files");
+            Mailer::Files(settings.outbox_directory.clone())
+        }
+    };
     let (stop, shutdown) = watch::channel(false);
     let mut tasks: JoinSet<Result<(), String>> = JoinSet::new();
 
@@ -95,6 +109,14 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
         });
     }
     info!(sources = tasks.len(), once, "mailgate running");
+    let sender = (!once).then(|| {
+        tokio::spawn(outbox::send::run(
+            store.clone(),
+            mailer.clone(),
+            settings.outbox.clone(),
+            shutdown.clone(),
+        ))
+    });
 
     let mut failures = 0;
     if !once {
@@ -130,6 +152,15 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
         finish.await;
     } else if tokio::time::timeout(SHUTDOWN_GRACE, finish).await.is_err() {
         warn!("sources did not stop within {SHUTDOWN_GRACE:?}; exiting anyway");
+    }
+    if once {
+        // Everything filed now has its replies written: send them.
+        if let Err(e) = outbox::send::flush(&store, &mailer, &settings.outbox).await {
+            warn!(error = %e, "outbox not flushed");
+            failures += 1;
+        }
+    } else if let Some(sender) = sender {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, sender).await;
     }
     store.close().await;
     if once && failures > 0 {

@@ -1,5 +1,158 @@
-//! Outgoing mail. `render` builds complete messages (pure: no I/O, no clock,
-//! no randomness; the Message-ID and date are given), from templates that a
-//! sysadmin can override.
+//! Outgoing mail. `render` builds complete messages (pure: the Message-ID
+//! and date are given); `Replies` decides what a new ticket sends and
+//! renders it inside the filing transaction; `send` delivers the stored
+//! rows with retries.
 
 pub mod render;
+pub mod send;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rand::RngCore;
+use tracing::error;
+
+use crate::intake::{Field, Language, Vocabulary};
+use crate::store::{CreatedTicket, OutgoingMail, ReplyPlanner};
+use render::{AttachmentLine, Envelope, Templates, TicketFacts, UnrecognizedLine};
+
+/// What every new ticket sends: a confirmation to the reporter and, when a
+/// team address is configured, a notification to the team.
+pub struct Replies {
+    pub templates: Arc<Templates>,
+    pub from: String,
+    pub from_name: Option<String>,
+    pub team_address: Option<String>,
+    /// Public base of the tracking page.
+    pub tracking_base: String,
+    pub vocabulary: Vocabulary,
+    /// When the customer's language is unknown.
+    pub default_language: Language,
+}
+
+/// A Message-ID of ours: the ticket key (so an operator can tell what a
+/// bounce is about), the kind, 96 random bits, and our domain.
+pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
+    let mut random = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    format!(
+        "{}.{kind}.{}@{domain}",
+        key.to_ascii_lowercase(),
+        hex::encode(random)
+    )
+}
+
+impl Replies {
+    fn facts(&self, created: &CreatedTicket<'_>) -> TicketFacts {
+        let t = created.ticket;
+        let accepted = |field: Field| -> Vec<String> {
+            let terms = match field {
+                Field::Severity => &self.vocabulary.severities,
+                Field::Products => &self.vocabulary.products,
+                Field::RequestType => &self.vocabulary.request_types,
+            };
+            terms.names().map(str::to_owned).collect()
+        };
+        TicketFacts {
+            key: created.key.to_owned(),
+            summary: t.summary.clone(),
+            description: t.description.clone(),
+            severity: t.severity.clone(),
+            products: t.products.clone(),
+            request_type: t.request_type.clone(),
+            reporter: t.reporter.email.clone(),
+            reporter_name: t.reporter.name.clone(),
+            watchers: t.watchers.iter().map(|w| w.email.clone()).collect(),
+            attachments: t
+                .attachments
+                .iter()
+                .map(|a| AttachmentLine {
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size as i64,
+                })
+                .collect(),
+            unrecognized: t
+                .unrecognized
+                .iter()
+                .map(|u| UnrecognizedLine {
+                    field: serde_json::to_value(u.field)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    value: u.value.clone(),
+                    accepted: accepted(u.field),
+                })
+                .collect(),
+            tracking_url: format!(
+                "{}/t/{}",
+                self.tracking_base.trim_end_matches('/'),
+                created.tracking_token
+            ),
+        }
+    }
+}
+
+impl ReplyPlanner for Replies {
+    fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail> {
+        let facts = self.facts(created);
+        let language = created.ticket.language.unwrap_or(self.default_language);
+        let parent = created
+            .message
+            .message_id
+            .as_ref()
+            .map(|m| m.as_str().to_owned());
+        let references: Vec<String> = created
+            .message
+            .references
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .chain(parent.clone())
+            .collect();
+        let mut out = Vec::new();
+        let confirmation_id = new_message_id(created.key, "confirmation", &self.from);
+        let envelope = Envelope {
+            from: &self.from,
+            from_name: self.from_name.as_deref(),
+            message_id: &confirmation_id,
+            in_reply_to: parent.as_deref(),
+            references: &references,
+            date: SystemTime::now(),
+        };
+        // A rendering failure (a broken override) must not lose the ticket:
+        // it is logged and the ticket is filed without that mail.
+        match render::confirmation(&self.templates, &facts, language, &envelope) {
+            Ok(raw) => out.push(OutgoingMail {
+                kind: "confirmation".into(),
+                message_id: confirmation_id.clone(),
+                sender: self.from.clone(),
+                recipients: vec![facts.reporter.clone()],
+                raw,
+            }),
+            Err(e) => error!(ticket = created.key, error = %e, "confirmation not rendered"),
+        }
+        if let Some(team) = &self.team_address {
+            let id = new_message_id(created.key, "notification", &self.from);
+            let envelope = Envelope {
+                message_id: &id,
+                in_reply_to: None,
+                references: &[],
+                ..envelope
+            };
+            match render::team_notification(&self.templates, &facts, language, team, &envelope) {
+                Ok(raw) => out.push(OutgoingMail {
+                    kind: "notification".into(),
+                    message_id: id,
+                    sender: self.from.clone(),
+                    recipients: vec![team.clone()],
+                    raw,
+                }),
+                Err(e) => {
+                    error!(ticket = created.key, error = %e, "team notification not rendered")
+                }
+            }
+        }
+        out
+    }
+}

@@ -14,7 +14,9 @@ use rand::RngCore;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-use crate::intake::{Attachment, Decision, NewTicket, Outcome, TicketKey, sha256_hex};
+use crate::intake::{
+    Attachment, Decision, MessageFacts, NewTicket, Outcome, TicketKey, sha256_hex,
+};
 
 pub use models::{AttachmentRecord, CommentRecord, InboundRecord, TicketRecord};
 
@@ -160,11 +162,65 @@ pub enum Filed {
     },
 }
 
-#[derive(Clone, Debug)]
+/// A ticket just created, inside its filing transaction.
+pub struct CreatedTicket<'a> {
+    pub key: &'a str,
+    pub tracking_token: &'a str,
+    pub ticket: &'a NewTicket,
+    pub message: &'a MessageFacts,
+}
+
+/// A message to send, rendered completely before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// `confirmation`, `notification`, …
+    pub kind: String,
+    /// Without angle brackets.
+    pub message_id: String,
+    /// Envelope sender and recipients.
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+/// Decides which mail a new ticket sends. Called inside the filing
+/// transaction, so the rows are written with the ticket or not at all.
+pub trait ReplyPlanner: Send + Sync {
+    fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail>;
+}
+
+/// A pending outgoing message, as the sender worker sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub message_id: String,
+    pub sender: String,
+    pub recipients: String,
+    pub raw_sha256: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub ticket: Option<String>,
+}
+
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     key_prefix: String,
+    replies: Option<std::sync::Arc<dyn ReplyPlanner>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("key_prefix", &self.key_prefix)
+            .field("replies", &self.replies.is_some())
+            .finish()
+    }
 }
 
 fn now() -> String {
@@ -228,6 +284,7 @@ impl Store {
             pool,
             backend,
             key_prefix: key_prefix.to_owned(),
+            replies: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -242,6 +299,12 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// The same store, planning replies for every new ticket it files.
+    pub fn with_replies(mut self, planner: std::sync::Arc<dyn ReplyPlanner>) -> Self {
+        self.replies = Some(planner);
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -385,7 +448,9 @@ impl Store {
                 ticket: row.try_get(1)?,
             },
             (None, Outcome::Ticket { ticket }) => {
-                let key = self.create_ticket(&mut tx, ticket, inbound_id).await?;
+                let key = self
+                    .create_ticket(&mut tx, ticket, &decision.message, inbound_id)
+                    .await?;
                 Filed::Ticket { key }
             }
             (None, Outcome::Ignored { reason, .. }) => Filed::Ignored {
@@ -403,9 +468,11 @@ impl Store {
         &self,
         tx: &mut Transaction<'_, Any>,
         ticket: &NewTicket,
+        message: &MessageFacts,
         inbound_id: i64,
     ) -> Result<String, StoreError> {
         let at = now();
+        let token = tracking_token();
         let number = self.next_ticket_number(tx).await?;
         let key =
             TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
@@ -441,7 +508,7 @@ impl Store {
         )
         .bind(&key)
         .bind(number)
-        .bind(tracking_token())
+        .bind(&token)
         .bind(&ticket.summary)
         .bind(&ticket.description)
         .bind(&ticket.severity)
@@ -494,7 +561,43 @@ impl Store {
             .bind(inbound_id)
             .execute(&mut **tx)
             .await?;
+        if let Some(planner) = &self.replies {
+            let created = CreatedTicket {
+                key: &key,
+                tracking_token: &token,
+                ticket,
+                message,
+            };
+            for mail in planner.plan(&created) {
+                Self::enqueue(tx, Some(ticket_id), &mail, &at).await?;
+            }
+        }
         Ok(key)
+    }
+
+    async fn enqueue(
+        tx: &mut Transaction<'_, Any>,
+        ticket_id: Option<i64>,
+        mail: &OutgoingMail,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let sha = sha256_hex(&mail.raw);
+        Self::put_blob(tx, &sha, &mail.raw).await?;
+        sqlx::query(
+            "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
+                 attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+        )
+        .bind(ticket_id)
+        .bind(&mail.kind)
+        .bind(&mail.message_id)
+        .bind(&mail.sender)
+        .bind(mail.recipients.join(","))
+        .bind(&sha)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     async fn add_attachment(
@@ -716,5 +819,67 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))?;
         let sha: String = row.try_get(0)?;
         self.blob(&sha).await
+    }
+}
+
+/// The outbox, for the sender worker.
+impl Store {
+    /// Pending messages whose time has come, oldest first.
+    pub async fn due_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as::<_, OutboxRow>(
+            "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status, o.attempts,
+                    o.last_error, o.created_at, t.key AS ticket
+             FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
+             WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2",
+        )
+        .bind(now())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every outgoing message, newest first.
+    pub async fn list_outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as::<_, OutboxRow>(
+            "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status, o.attempts,
+                    o.last_error, o.created_at, t.key AS ticket
+             FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id ORDER BY o.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again at `retry_at`, or given up
+    /// (`None`) with the error kept on the row.
+    pub async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StoreError> {
+        let (status, next) = match retry_at {
+            Some(at) => (
+                "pending",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
+            None => ("failed", now()),
+        };
+        sqlx::query("UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(next)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -259,8 +259,8 @@ pub fn message(n: usize) -> String {
 pub fn write_config(dir: &Path, mailboxes: &str) -> PathBuf {
     let path = dir.join("mailgate.toml");
     let text = format!(
-        "[database]\nurl = \"sqlite://{}/mailgate.db\"\n[intake]\nown_addresses = [\"support@example.com\"]\n{mailboxes}\n",
-        dir.display()
+        "[database]\nurl = \"sqlite://{dir}/mailgate.db\"\n[outbox]\ndirectory = \"{dir}/outbox\"\n[intake]\nown_addresses = [\"support@example.com\"]\n{mailboxes}\n",
+        dir = dir.display()
     );
     std::fs::write(&path, text).unwrap();
     path

@@ -1,0 +1,322 @@
+//! Replies against a real SMTP server process (the aiosmtpd sink of
+//! `tests/harness/smtp_sink.py`): confirmation and team notification, a
+//! server that answers 4xx then accepts, a 5xx, a server down then up, and
+//! the `.eml` folder when no SMTP server is configured.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use mailgate::intake::parse::parse;
+
+/// The SMTP sink: every accepted message becomes `NNNNNN.eml` in `dir`.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path, port: u16) -> Option<Sink> {
+        if !Path::new("/usr/bin/python3").exists()
+            || Command::new("/usr/bin/python3")
+                .args(["-c", "import aiosmtpd"])
+                .status()
+                .map_or(true, |s| !s.success())
+        {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3-aiosmtpd is required in CI"
+            );
+            eprintln!("\n*** SKIPPED: python3-aiosmtpd is not installed ***\n");
+            return None;
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(support::harness("smtp_sink.py"))
+            .arg(port.to_string())
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .expect("sink ready")
+            .parse()
+            .unwrap();
+        Some(Sink {
+            child,
+            port,
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn set_mode(&self, mode: &str) {
+        let tmp = self.dir.join("mode.tmp");
+        std::fs::write(&tmp, mode).unwrap();
+        std::fs::rename(tmp, self.dir.join("mode")).unwrap();
+    }
+
+    fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const REQUEST: &str = "From: Marie Dupont <marie.dupont@acme.fr>\nTo: support@example.com\nSubject: [Gravité : haute] Export planté\nMessage-ID: <CAF=req1@mail.acme.fr>\n\nBonjour,\nProduits : Atlas, Zephyr\nL'export CSV est vide depuis la mise à jour.\n";
+
+fn config(dir: &Path, smtp_port: Option<u16>) -> PathBuf {
+    let smtp = smtp_port
+        .map(|p| format!("[smtp]\nhost = \"127.0.0.1\"\nport = {p}\ntls = \"none\"\nfrom = \"support@example.com\"\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "[database]\nurl = \"sqlite://{db}/mailgate.db\"\n[tickets]\nteam_address = \"team@example.com\"\ntracking_url = \"https://support.example.com\"\n[outbox]\nretry_initial = \"1s\"\nretry_max = \"2s\"\ndirectory = \"{db}/outbox\"\nfrom_name = \"Support ACME\"\n{smtp}[[products]]\nname = \"Atlas\"\n[[products]]\nname = \"Nova\"\n[[maildirs]]\nname = \"inbox\"\npath = \"{db}/inbox\"\n",
+        db = dir.display()
+    );
+    let path = dir.join("mailgate.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn ingest(config: &Path, raw: &str) -> String {
+    let mut child = support::mailgate(config, &["ingest"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), raw.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn outbox(dir: &Path) -> Vec<mailgate::store::OutboxRow> {
+    let store =
+        mailgate::store::Store::open(&format!("sqlite://{}/mailgate.db", dir.display()), "SUP")
+            .await
+            .unwrap();
+    let rows = store.list_outbox().await.unwrap();
+    store.close().await;
+    rows
+}
+
+#[tokio::test]
+async fn confirmation_and_notification_are_delivered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0) else {
+        return;
+    };
+    let config = config(dir.path(), Some(sink.port));
+    assert_eq!(ingest(&config, REQUEST).trim(), "-: SUP-1 created");
+    // Written with the ticket, sent by the gateway.
+    assert_eq!(
+        outbox(dir.path())
+            .await
+            .iter()
+            .filter(|r| r.status == "pending")
+            .count(),
+        2
+    );
+    let (code, stderr) = support::run_once(&config);
+    assert_eq!(code, 0, "{stderr}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2);
+
+    let confirmation = messages
+        .iter()
+        .map(|m| parse(m))
+        .find(|m| m.to[0].email == "marie.dupont@acme.fr")
+        .expect("confirmation");
+    assert_eq!(
+        confirmation.subject.as_deref(),
+        Some("[SUP-1] Export planté")
+    );
+    assert_eq!(
+        confirmation.header("in-reply-to"),
+        Some("<CAF=req1@mail.acme.fr>")
+    );
+    assert_eq!(
+        confirmation.header("references"),
+        Some("<CAF=req1@mail.acme.fr>")
+    );
+    assert_eq!(confirmation.header("auto-submitted"), Some("auto-replied"));
+    assert_eq!(confirmation.header("x-auto-response-suppress"), Some("All"));
+    assert_eq!(
+        confirmation.header("x-sink-mail-from"),
+        Some("<support@example.com>")
+    );
+    let text = confirmation.text_body.clone().unwrap();
+    assert!(
+        text.contains("Bonjour Marie Dupont"),
+        "French for a French message:\n{text}"
+    );
+    assert!(text.contains("https://support.example.com/t/"), "{text}");
+    assert!(
+        text.contains("« Zephyr »") && text.contains("Atlas, Nova"),
+        "unrecognised value and accepted ones:\n{text}"
+    );
+
+    let notification = messages
+        .iter()
+        .map(|m| parse(m))
+        .find(|m| m.to[0].email == "team@example.com")
+        .expect("notification");
+    assert_eq!(notification.header("x-mailgate-ticket"), Some("SUP-1"));
+    assert_eq!(notification.header("x-mailgate-severity"), Some("high"));
+    assert_eq!(notification.reply_to.unwrap().email, "marie.dupont@acme.fr");
+
+    // Nothing is sent twice.
+    let (code, _) = support::run_once(&config);
+    assert_eq!(code, 0);
+    assert_eq!(sink.messages().len(), 2);
+    let rows = outbox(dir.path()).await;
+    assert!(
+        rows.iter().all(|r| r.status == "sent" && r.attempts == 1),
+        "{rows:?}"
+    );
+
+    // Our own confirmation coming back (a forward, a loop) makes nothing.
+    let back = String::from_utf8_lossy(&messages[0]).into_owned();
+    assert!(ingest(&config, &back).contains("ignored"));
+    assert_eq!(outbox(dir.path()).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_4xx_is_retried_and_a_5xx_is_recorded_and_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0) else {
+        return;
+    };
+    let config = config(dir.path(), Some(sink.port));
+    ingest(&config, REQUEST);
+
+    sink.set_mode("tempfail");
+    assert_eq!(support::run_once(&config).0, 0);
+    let rows = outbox(dir.path()).await;
+    assert!(
+        rows.iter()
+            .all(|r| r.status == "pending" && r.attempts == 1),
+        "{rows:?}"
+    );
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451"),
+        "{rows:?}"
+    );
+    assert!(sink.messages().is_empty());
+
+    sink.set_mode("accept");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(support::run_once(&config).0, 0);
+    assert_eq!(
+        sink.messages().len(),
+        2,
+        "delivered once the server accepts"
+    );
+
+    ingest(
+        &config,
+        &REQUEST.replace("req1", "req2").replace("Export", "Import"),
+    );
+    sink.set_mode("permfail");
+    assert_eq!(support::run_once(&config).0, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(support::run_once(&config).0, 0);
+    let failed: Vec<_> = outbox(dir.path())
+        .await
+        .into_iter()
+        .filter(|r| r.ticket.as_deref() == Some("SUP-2"))
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .all(|r| r.status == "failed" && r.attempts == 1),
+        "{failed:?}"
+    );
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("550")
+    );
+    assert_eq!(sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn smtp_down_then_up_delivers_later_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port with nothing behind it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = config(dir.path(), Some(port));
+    ingest(&config, REQUEST);
+    assert_eq!(support::run_once(&config).0, 0);
+    let rows = outbox(dir.path()).await;
+    assert!(
+        rows.iter()
+            .all(|r| r.status == "pending" && r.attempts == 1 && r.last_error.is_some()),
+        "{rows:?}"
+    );
+
+    let Some(sink) = Sink::start(&dir.path().join("sink"), port) else {
+        return;
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(support::run_once(&config).0, 0);
+    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(support::run_once(&config).0, 0);
+    assert_eq!(sink.messages().len(), 2, "once");
+}
+
+#[tokio::test]
+async fn without_smtp_replies_are_written_as_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+    ingest(&config, REQUEST);
+    assert_eq!(support::run_once(&config).0, 0);
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.extension().is_some_and(|e| e == "eml"))
+    );
+    let subjects: Vec<_> = files
+        .iter()
+        .map(|f| parse(&std::fs::read(f).unwrap()).subject.unwrap())
+        .collect();
+    assert!(
+        subjects.iter().all(|s| s == "[SUP-1] Export planté"),
+        "{subjects:?}"
+    );
+}
