@@ -320,3 +320,53 @@ async fn without_smtp_replies_are_written_as_files() {
         "{subjects:?}"
     );
 }
+
+#[tokio::test]
+async fn no_robot_of_the_fixtures_gets_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/intake");
+    let base = std::fs::read_to_string(fixtures.join("mailgate.toml")).unwrap();
+    let config = dir.path().join("mailgate.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nurl = \"sqlite://{}/mailgate.db\"\n[tickets]\nteam_address = \"team@example.com\"\n{base}", dir.path().display()),
+    )
+    .unwrap();
+    let out = support::mailgate(&config, &["ingest", fixtures.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let ignored = report.lines().filter(|l| l.contains(": ignored (")).count();
+    let tickets = report.lines().filter(|l| l.ends_with(" created")).count();
+    assert!(ignored >= 10 && tickets >= 40, "{report}");
+
+    let rows = outbox(dir.path()).await;
+    assert_eq!(
+        rows.len(),
+        2 * tickets,
+        "one confirmation and one notification per ticket, nothing else"
+    );
+    let store = mailgate::store::Store::open(
+        &format!("sqlite://{}/mailgate.db", dir.path().display()),
+        "SUP",
+    )
+    .await
+    .unwrap();
+    let mut robots = Vec::new();
+    for message in store.list_inbound(Some("ignored")).await.unwrap() {
+        let raw = store.inbound_raw(message.id).await.unwrap();
+        robots.extend(parse(&raw).from.first().map(|p| p.email.clone()));
+    }
+    assert_eq!(robots.len(), ignored, "every robot's sender is known");
+    store.close().await;
+    for row in &rows {
+        assert!(
+            !robots.contains(&row.recipients),
+            "a robot was answered: {row:?}"
+        );
+        assert!(
+            row.recipients != "support@example.com",
+            "we answered ourselves: {row:?}"
+        );
+    }
+}
