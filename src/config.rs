@@ -1099,8 +1099,10 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
     own_addresses.extend(mailboxes.iter().filter_map(|m| m.address.clone()));
     own_addresses.extend(smtp.iter().map(|s| s.from.clone()));
     own_addresses.extend(raw.tickets.team_address.iter().map(|a| a.to_lowercase()));
-    own_addresses.sort();
-    own_addresses.dedup();
+    // Configuration order is kept: the first one signs our mail when there is
+    // no [smtp] from.
+    let mut seen = HashSet::new();
+    own_addresses.retain(|a| seen.insert(a.clone()));
 
     if !c.problems.is_empty() {
         return Err(c.problems);
