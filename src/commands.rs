@@ -41,9 +41,10 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
         tracking_base: settings.tickets.tracking_url.clone(),
         vocabulary: settings.intake.vocabulary.clone(),
         default_language: settings.default_language,
+        no_reply_patterns: settings.no_reply_patterns.clone(),
     };
     let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
-    Ok(store.with_replies(std::sync::Arc::new(replies)))
+    Ok(store.with_replies(std::sync::Arc::new(replies), settings.auto_reply_limit))
 }
 
 /// Exit status for a storage failure: retry later or give up.
@@ -241,6 +242,7 @@ pub fn ticket_json(settings: &Settings, ticket: &TicketRecord, full: bool) -> se
         "updated_at": ticket.updated_at,
         "attachments": ticket.attachments,
         "comments": if full { json!(ticket.comments) } else { json!(public.len()) },
+        "replies": ticket.replies,
         "tracking_url": settings.tracking_url(&ticket.tracking_token),
     })
 }

@@ -138,6 +138,8 @@ impl Default for RawHttp {
 pub struct RawSenders {
     pub policy: String,
     pub allowed_domains: Vec<String>,
+    pub no_reply_patterns: Vec<String>,
+    pub auto_reply_limit: u32,
 }
 
 impl Default for RawSenders {
@@ -145,6 +147,18 @@ impl Default for RawSenders {
         RawSenders {
             policy: "open".into(),
             allowed_domains: Vec::new(),
+            no_reply_patterns: [
+                "mailer-daemon",
+                "postmaster",
+                "no-reply",
+                "noreply",
+                "donotreply",
+                "do-not-reply",
+                "bounce",
+            ]
+            .map(String::from)
+            .to_vec(),
+            auto_reply_limit: 10,
         }
     }
 }
@@ -406,6 +420,10 @@ pub struct Settings {
     pub http_listen: SocketAddr,
     pub sender_policy: SenderPolicy,
     pub allowed_domains: Vec<String>,
+    /// Fragments of local parts that never get an automatic mail.
+    pub no_reply_patterns: Vec<String>,
+    /// Automatic mails one address may get per hour.
+    pub auto_reply_limit: u32,
     pub smtp: Option<SmtpSettings>,
     pub outbox: OutboxSettings,
     /// Without SMTP, outgoing mail is written here as `.eml` files.
@@ -500,6 +518,7 @@ pub fn load(
         .list_separator(",")
         .with_list_parse_key("intake.own_addresses")
         .with_list_parse_key("senders.allowed_domains")
+        .with_list_parse_key("senders.no_reply_patterns")
         .source(env);
     let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
     validate(raw, path.and_then(Path::parent)).map_err(ConfigError::Invalid)
@@ -1128,6 +1147,13 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             .iter()
             .map(|d| d.to_lowercase())
             .collect(),
+        no_reply_patterns: raw
+            .senders
+            .no_reply_patterns
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .collect(),
+        auto_reply_limit: raw.senders.auto_reply_limit,
         smtp,
         outbox,
         outbox_directory: raw.outbox.directory.clone(),

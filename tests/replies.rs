@@ -372,3 +372,83 @@ async fn no_robot_of_the_fixtures_gets_an_answer() {
     }
     store.close().await;
 }
+
+#[tokio::test]
+async fn automatic_mail_is_limited_per_sender_and_never_goes_to_no_reply_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("[senders]\nauto_reply_limit = 2\n{text}")).unwrap();
+    for n in 1..=4 {
+        let message = REQUEST
+            .replace("req1", &format!("req-{n}"))
+            .replace("Export", &format!("Export {n}"));
+        assert!(ingest(&config, &message).contains("created"));
+    }
+    let rows = outbox(dir.path()).await;
+    let confirmations: Vec<_> = rows.iter().filter(|r| r.kind == "confirmation").collect();
+    assert_eq!(
+        confirmations
+            .iter()
+            .filter(|r| r.status == "pending")
+            .count(),
+        2,
+        "{rows:?}"
+    );
+    let held: Vec<_> = confirmations
+        .iter()
+        .filter(|r| r.status == "suppressed")
+        .collect();
+    assert_eq!(
+        held.len(),
+        2,
+        "tickets created, confirmations held back: {rows:?}"
+    );
+    assert!(
+        held[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("auto_reply_limit")
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.kind == "notification" && r.status == "pending")
+            .count(),
+        4,
+        "the team hears of every ticket"
+    );
+
+    // A monitoring system's no-reply address files a ticket but gets no mail.
+    let alert = "From: alerts-noreply@monitoring.example\nTo: support@example.com\nSubject: Disk almost full on atlas-db-2\nMessage-ID: <alert-1@monitoring.example>\n\nDisk /var at 95%.\n";
+    let out = ingest(&config, alert);
+    let key = out
+        .trim()
+        .trim_start_matches("-: ")
+        .trim_end_matches(" created")
+        .to_owned();
+    let shown = support::mailgate(&config, &["tickets", "show", &key, "--json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let replies = shown["replies"].as_array().unwrap();
+    let confirmation = replies
+        .iter()
+        .find(|r| r["kind"] == "confirmation")
+        .unwrap();
+    assert_eq!(confirmation["status"], "suppressed", "{shown}");
+    assert!(
+        confirmation["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no-reply pattern"),
+        "{shown}"
+    );
+
+    // Suppressed mail is never sent.
+    assert_eq!(support::run_once(&config).0, 0);
+    let files = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 2 + 5, "2 confirmations and 5 notifications");
+}

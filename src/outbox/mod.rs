@@ -28,6 +28,22 @@ pub struct Replies {
     pub vocabulary: Vocabulary,
     /// When the customer's language is unknown.
     pub default_language: Language,
+    /// Local-part fragments of addresses that never get an automatic mail
+    /// (`noreply`, `mailer-daemon`, `bounce`…), lower case.
+    pub no_reply_patterns: Vec<String>,
+}
+
+/// The pattern an address matches, if any: a fragment of its local part.
+pub fn no_reply_match<'p>(address: &str, patterns: &'p [String]) -> Option<&'p str> {
+    let local = address
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    patterns
+        .iter()
+        .map(String::as_str)
+        .find(|p| !p.is_empty() && local.contains(p))
 }
 
 /// A Message-ID of ours: the ticket key (so an operator can tell what a
@@ -122,6 +138,12 @@ impl ReplyPlanner for Replies {
         };
         // A rendering failure (a broken override) must not lose the ticket:
         // it is logged and the ticket is filed without that mail.
+        let suppressed = no_reply_match(&facts.reporter, &self.no_reply_patterns).map(|p| {
+            format!(
+                "no automatic mail to {}: it matches the no-reply pattern {p:?}",
+                facts.reporter
+            )
+        });
         match render::confirmation(&self.templates, &facts, language, &envelope) {
             Ok(raw) => out.push(OutgoingMail {
                 kind: "confirmation".into(),
@@ -129,6 +151,8 @@ impl ReplyPlanner for Replies {
                 sender: self.from.clone(),
                 recipients: vec![facts.reporter.clone()],
                 raw,
+                automatic: true,
+                suppressed,
             }),
             Err(e) => error!(ticket = created.key, error = %e, "confirmation not rendered"),
         }
@@ -147,6 +171,8 @@ impl ReplyPlanner for Replies {
                     sender: self.from.clone(),
                     recipients: vec![team.clone()],
                     raw,
+                    automatic: false,
+                    suppressed: None,
                 }),
                 Err(e) => {
                     error!(ticket = created.key, error = %e, "team notification not rendered")
@@ -154,5 +180,30 @@ impl ReplyPlanner for Replies {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_reply_patterns_match_the_local_part() {
+        let patterns: Vec<String> = ["noreply", "no-reply", "mailer-daemon", "bounce"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            no_reply_match("NoReply@shop.example", &patterns),
+            Some("noreply")
+        );
+        assert_eq!(
+            no_reply_match("bounces+123@mail.example", &patterns),
+            Some("bounce")
+        );
+        assert_eq!(
+            no_reply_match("marie@noreply-domain.example", &patterns),
+            None
+        );
+        assert_eq!(no_reply_match("marie.dupont@acme.fr", &patterns), None);
     }
 }

@@ -18,7 +18,7 @@ use crate::intake::{
     Attachment, Decision, MessageFacts, NewTicket, Outcome, TicketKey, sha256_hex,
 };
 
-pub use models::{AttachmentRecord, CommentRecord, InboundRecord, TicketRecord};
+pub use models::{AttachmentRecord, CommentRecord, InboundRecord, ReplyRecord, TicketRecord};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +181,10 @@ pub struct OutgoingMail {
     pub sender: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
+    /// An automatic answer (RFC 3834), subject to the per-sender limit.
+    pub automatic: bool,
+    /// Why it must not be sent, decided by the planner (kept, not sent).
+    pub suppressed: Option<String>,
 }
 
 /// Decides which mail a new ticket sends. Called inside the filing
@@ -211,6 +215,8 @@ pub struct Store {
     backend: Backend,
     key_prefix: String,
     replies: Option<std::sync::Arc<dyn ReplyPlanner>>,
+    /// Automatic mails one address may get per hour.
+    auto_reply_limit: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -285,6 +291,7 @@ impl Store {
             backend,
             key_prefix: key_prefix.to_owned(),
             replies: None,
+            auto_reply_limit: i64::MAX,
         };
         store.migrate().await?;
         Ok(store)
@@ -302,8 +309,16 @@ impl Store {
     }
 
     /// The same store, planning replies for every new ticket it files.
-    pub fn with_replies(mut self, planner: std::sync::Arc<dyn ReplyPlanner>) -> Self {
+    /// At most `per_hour` automatic mails go to one address in an hour;
+    /// beyond that, tickets are still created and the mail is kept as
+    /// suppressed.
+    pub fn with_replies(
+        mut self,
+        planner: std::sync::Arc<dyn ReplyPlanner>,
+        per_hour: u32,
+    ) -> Self {
         self.replies = Some(planner);
+        self.auto_reply_limit = i64::from(per_hour);
         self
     }
 
@@ -568,11 +583,42 @@ impl Store {
                 ticket,
                 message,
             };
-            for mail in planner.plan(&created) {
+            for mut mail in planner.plan(&created) {
+                if mail.automatic && mail.suppressed.is_none() {
+                    mail.suppressed = self.over_auto_reply_limit(tx, &mail.recipients).await?;
+                }
                 Self::enqueue(tx, Some(ticket_id), &mail, &at).await?;
             }
         }
         Ok(key)
+    }
+
+    /// The reason to hold back an automatic mail to these recipients, when
+    /// one of them already got the limit within the last hour.
+    async fn over_auto_reply_limit(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        recipients: &[String],
+    ) -> Result<Option<String>, StoreError> {
+        let since = (chrono::Utc::now() - chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        for recipient in recipients {
+            let count: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
+                   AND status IN ('pending', 'sent') AND created_at >= $2",
+            )
+            .bind(recipient)
+            .bind(&since)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            if count >= self.auto_reply_limit {
+                return Ok(Some(format!(
+                    "{recipient} already got {count} automatic mails within the hour (senders.auto_reply_limit)"
+                )));
+            }
+        }
+        Ok(None)
     }
 
     async fn enqueue(
@@ -585,8 +631,8 @@ impl Store {
         Self::put_blob(tx, &sha, &mail.raw).await?;
         sqlx::query(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
-                 attempts, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+                 attempts, next_attempt_at, last_error, automatic, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $8)",
         )
         .bind(ticket_id)
         .bind(&mail.kind)
@@ -594,7 +640,10 @@ impl Store {
         .bind(&mail.sender)
         .bind(mail.recipients.join(","))
         .bind(&sha)
+        .bind(if mail.suppressed.is_some() { "suppressed" } else { "pending" })
         .bind(at)
+        .bind(mail.suppressed.as_deref())
+        .bind(i64::from(mail.automatic))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -761,8 +810,15 @@ impl Store {
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
+        let replies = sqlx::query_as::<_, ReplyRecord>(
+            "SELECT kind, recipients, status, attempts, last_error, created_at, sent_at FROM outbox WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(TicketRecord {
             id,
+            replies,
             key: row.try_get(0)?,
             tracking_token: row.try_get(1)?,
             status: row.try_get(2)?,

@@ -40,6 +40,19 @@ pub struct UnrecognizedRecord {
     pub source: String,
 }
 
+/// An outgoing message about a ticket and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ReplyRecord {
+    pub kind: String,
+    #[serde(rename = "to")]
+    pub recipients: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
 /// A ticket with everything attached to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRecord {
@@ -60,6 +73,8 @@ pub struct TicketRecord {
     pub unrecognized: Vec<UnrecognizedRecord>,
     pub attachments: Vec<AttachmentRecord>,
     pub comments: Vec<CommentRecord>,
+    /// The mail sent (or held back) about it.
+    pub replies: Vec<ReplyRecord>,
     pub created_at: String,
     pub updated_at: String,
 }
