@@ -44,7 +44,12 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
         no_reply_patterns: settings.no_reply_patterns.clone(),
     };
     let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
-    Ok(store.with_replies(std::sync::Arc::new(replies), settings.auto_reply_limit))
+    Ok(store
+        .with_replies(std::sync::Arc::new(replies), settings.auto_reply_limit)
+        .with_admission(crate::store::Admission {
+            policy: Some(settings.sender_policy),
+            allowed_domains: settings.allowed_domains.clone(),
+        }))
 }
 
 /// Exit status for a storage failure: retry later or give up.
@@ -398,4 +403,184 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// `mailgate customers …`.
+pub enum CustomersAction<'a> {
+    Add {
+        email: &'a str,
+        name: Option<&'a str>,
+        organisation: Option<&'a str>,
+        language: Option<&'a str>,
+    },
+    Import {
+        file: &'a Path,
+    },
+    List {
+        json: bool,
+    },
+    Remove {
+        email: &'a str,
+    },
+}
+
+fn valid_customer_email(email: &str) -> bool {
+    let email = email.trim();
+    email
+        .split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && !email.contains(char::is_whitespace)
+}
+
+pub async fn customers(settings: &Settings, action: CustomersAction<'_>) -> u8 {
+    let store = match open_store(settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            return store_failure(&e);
+        }
+    };
+    let status = match action {
+        CustomersAction::Add {
+            email,
+            name,
+            organisation,
+            language,
+        } => {
+            if !valid_customer_email(email) {
+                eprintln!("mailgate: {email:?} is not an email address");
+                exit::DATAERR
+            } else if language.is_some_and(|l| intake::Language::parse(l).is_none()) {
+                eprintln!("mailgate: --lang must be en or fr");
+                exit::DATAERR
+            } else {
+                match store
+                    .register_customer(email, name, organisation, language)
+                    .await
+                {
+                    Ok(()) => {
+                        println!("{} registered", email.trim().to_lowercase());
+                        exit::OK
+                    }
+                    Err(e) => {
+                        eprintln!("mailgate: {e}");
+                        store_failure(&e)
+                    }
+                }
+            }
+        }
+        CustomersAction::Import { file } => import_customers(&store, file).await,
+        CustomersAction::List { json } => match store.registered_customers().await {
+            Ok(customers) => {
+                let mut out = std::io::stdout().lock();
+                for c in &customers {
+                    let _ = if json {
+                        writeln!(out, "{}", serde_json::to_string(c).unwrap_or_default())
+                    } else {
+                        writeln!(
+                            out,
+                            "{:<36} {:<24} {:<20} {}",
+                            c.email,
+                            c.name.as_deref().unwrap_or("-"),
+                            c.organisation.as_deref().unwrap_or("-"),
+                            c.language.as_deref().unwrap_or("-")
+                        )
+                    };
+                }
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("mailgate: {e}");
+                store_failure(&e)
+            }
+        },
+        CustomersAction::Remove { email } => match store.unregister_customer(email).await {
+            Ok(true) => {
+                println!(
+                    "{} unregistered (their tickets stay)",
+                    email.trim().to_lowercase()
+                );
+                exit::OK
+            }
+            Ok(false) => {
+                eprintln!("mailgate: {email} is not a registered customer");
+                exit::DATAERR
+            }
+            Err(e) => {
+                eprintln!("mailgate: {e}");
+                store_failure(&e)
+            }
+        },
+    };
+    store.close().await;
+    status
+}
+
+/// Imports `email,name,organisation,language` rows (a header line naming
+/// the columns; only `email` is required). Every bad row is reported with
+/// its line number; the good ones are imported.
+async fn import_customers(store: &Store, file: &Path) -> u8 {
+    let mut reader = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(file)
+    {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("mailgate: {}: {e}", file.display());
+            return exit::NOINPUT;
+        }
+    };
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        Err(e) => {
+            eprintln!("mailgate: {}: {e}", file.display());
+            return exit::DATAERR;
+        }
+    };
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let Some(email_at) = column("email") else {
+        eprintln!(
+            "mailgate: {}: no \"email\" column in the header line",
+            file.display()
+        );
+        return exit::DATAERR;
+    };
+    let (name_at, org_at, lang_at) = (
+        column("name"),
+        column("organisation").or(column("organization")),
+        column("language"),
+    );
+    let (mut imported, mut bad) = (0, 0);
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("mailgate: line {line}: {e}");
+                bad += 1;
+                continue;
+            }
+        };
+        let get = |at: Option<usize>| at.and_then(|a| record.get(a)).filter(|v| !v.is_empty());
+        let email = get(Some(email_at)).unwrap_or_default();
+        let language = get(lang_at);
+        if !valid_customer_email(email)
+            || language.is_some_and(|l| intake::Language::parse(l).is_none())
+        {
+            eprintln!("mailgate: line {line}: {email:?} skipped (bad email or language)");
+            bad += 1;
+            continue;
+        }
+        if let Err(e) = store
+            .register_customer(email, get(name_at), get(org_at), language)
+            .await
+        {
+            eprintln!("mailgate: line {line}: {e}");
+            return store_failure(&e);
+        }
+        imported += 1;
+    }
+    println!("{imported} customer(s) registered, {bad} line(s) skipped");
+    if bad > 0 { exit::DATAERR } else { exit::OK }
 }

@@ -64,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         action: TicketsAction,
     },
+    /// Registered customers (who may open tickets under senders.policy =
+    /// "registered").
+    Customers {
+        #[command(subcommand)]
+        action: CustomersCmd,
+    },
     /// Create or upgrade the database schema.
     Migrate,
     /// Configuration helpers.
@@ -90,6 +96,31 @@ enum TicketsAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CustomersCmd {
+    /// Register a customer (or update one).
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        org: Option<String>,
+        /// Language of the mail they get: en or fr.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Register every row of a CSV file with a header line:
+    /// email,name,organisation,language (only email is required).
+    Import { file: PathBuf },
+    /// Registered customers.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unregister a customer; their tickets stay.
+    Remove { email: String },
 }
 
 #[derive(Subcommand)]
@@ -172,6 +203,26 @@ fn main() -> ExitCode {
                 action: TicketsAction::Show { key, json },
             } => commands::tickets_show(&settings, key, *json).await,
             Command::Migrate => commands::migrate(&settings).await,
+            Command::Customers { action } => {
+                use commands::CustomersAction as A;
+                let action = match action {
+                    CustomersCmd::Add {
+                        email,
+                        name,
+                        org,
+                        lang,
+                    } => A::Add {
+                        email,
+                        name: name.as_deref(),
+                        organisation: org.as_deref(),
+                        language: lang.as_deref(),
+                    },
+                    CustomersCmd::Import { file } => A::Import { file },
+                    CustomersCmd::List { json } => A::List { json: *json },
+                    CustomersCmd::Remove { email } => A::Remove { email },
+                };
+                commands::customers(&settings, action).await
+            }
             Command::Config { .. } => exit::OK,
         }
     });

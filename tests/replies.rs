@@ -452,3 +452,149 @@ async fn automatic_mail_is_limited_per_sender_and_never_goes_to_no_reply_address
         .count();
     assert_eq!(files, 2 + 5, "2 confirmations and 5 notifications");
 }
+
+fn with_senders(config: &Path, senders: &str) {
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, format!("[senders]\n{senders}\n{text}")).unwrap();
+}
+
+fn customers(config: &Path, args: &[&str]) -> (i32, String) {
+    let mut all = vec!["customers"];
+    all.extend_from_slice(args);
+    let out = support::mailgate(config, &all).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn registered_policy_refuses_strangers_politely_in_their_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+    with_senders(
+        &config,
+        "policy = \"registered\"\nallowed_domains = [\"globex.com\"]",
+    );
+    assert_eq!(
+        customers(
+            &config,
+            &[
+                "add",
+                "Marie.Dupont@acme.fr",
+                "--name",
+                "Marie Dupont",
+                "--org",
+                "ACME",
+                "--lang",
+                "fr"
+            ]
+        )
+        .0,
+        0
+    );
+    let csv = dir.path().join("customers.csv");
+    std::fs::write(
+        &csv,
+        "email,name,organisation,language\npaul@acme.fr,Paul,ACME,en\nnot-an-address,X,Y,en\n",
+    )
+    .unwrap();
+    let (code, out) = customers(&config, &["import", csv.to_str().unwrap()]);
+    assert_eq!(code, 65, "a bad line is reported: {out}");
+    assert!(
+        out.contains("1 customer(s) registered, 1 line(s) skipped"),
+        "{out}"
+    );
+    let (_, listed) = customers(&config, &["list", "--json"]);
+    let emails: Vec<String> = listed
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["email"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(emails, ["marie.dupont@acme.fr", "paul@acme.fr"]);
+
+    // Registered, and from an allowed domain: tickets.
+    assert!(ingest(&config, REQUEST).contains("SUP-1 created"));
+    let globex = REQUEST
+        .replace("Marie Dupont <marie.dupont@acme.fr>", "j.smith@globex.com")
+        .replace("req1", "g1");
+    assert!(ingest(&config, &globex).contains("SUP-2 created"));
+    // A stranger writing in French: rejected, kept, one polite reply in French.
+    let stranger = REQUEST
+        .replace("Marie Dupont <marie.dupont@acme.fr>", "inconnu@ailleurs.fr")
+        .replace("req1", "s1");
+    let mut child = support::mailgate(&config, &["ingest"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stranger.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(65), "rejected");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rejected (unregistered-sender)"));
+    let registration: Vec<_> = outbox(dir.path())
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "registration")
+        .collect();
+    assert_eq!(registration.len(), 1);
+    assert_eq!(registration[0].recipients, "inconnu@ailleurs.fr");
+    assert_eq!(support::run_once(&config).0, 0);
+    let replies: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| parse(&std::fs::read(e.unwrap().path()).unwrap()))
+        .filter(|m| m.to[0].email == "inconnu@ailleurs.fr")
+        .collect();
+    assert_eq!(replies.len(), 1);
+    let text = replies[0].text_body.clone().unwrap();
+    assert!(text.contains("clients enregistrés"), "{text}");
+    assert_eq!(replies[0].header("auto-submitted"), Some("auto-replied"));
+
+    // Unregistering keeps the tickets but refuses new ones.
+    assert_eq!(customers(&config, &["remove", "marie.dupont@acme.fr"]).0, 0);
+    let again = REQUEST.replace("req1", "req9").replace("Export", "Autre");
+    assert!(ingest_status(&config, &again).contains("rejected"));
+    assert_eq!(
+        customers(&config, &["remove", "marie.dupont@acme.fr"]).0,
+        65
+    );
+}
+
+#[tokio::test]
+async fn hold_policy_files_strangers_as_held_without_answering_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+    with_senders(&config, "policy = \"hold\"");
+    assert!(ingest(&config, REQUEST).contains("SUP-1 created"));
+    let shown = support::mailgate(&config, &["tickets", "show", "SUP-1", "--json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["status"], "held");
+    let kinds: Vec<_> = shown["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["notification"],
+        "the team is told, the stranger is not"
+    );
+}
+
+/// `ingest` whatever its exit status.
+fn ingest_status(config: &Path, raw: &str) -> String {
+    let mut child = support::mailgate(config, &["ingest"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), raw.as_bytes()).unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}

@@ -13,6 +13,7 @@ use rand::RngCore;
 use tracing::error;
 
 use crate::intake::{Field, Language, Vocabulary};
+use crate::intake::{MessageFacts, NewTicket};
 use crate::store::{CreatedTicket, OutgoingMail, ReplyPlanner};
 use render::{AttachmentLine, Envelope, Templates, TicketFacts, UnrecognizedLine};
 
@@ -61,7 +62,16 @@ pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
 
 impl Replies {
     fn facts(&self, created: &CreatedTicket<'_>) -> TicketFacts {
-        let t = created.ticket;
+        let mut facts = self.ticket_facts(created.ticket, created.key);
+        facts.tracking_url = format!(
+            "{}/t/{}",
+            self.tracking_base.trim_end_matches('/'),
+            created.tracking_token
+        );
+        facts
+    }
+
+    fn ticket_facts(&self, t: &NewTicket, key: &str) -> TicketFacts {
         let accepted = |field: Field| -> Vec<String> {
             let terms = match field {
                 Field::Severity => &self.vocabulary.severities,
@@ -71,7 +81,7 @@ impl Replies {
             terms.names().map(str::to_owned).collect()
         };
         TicketFacts {
-            key: created.key.to_owned(),
+            key: key.to_owned(),
             summary: t.summary.clone(),
             description: t.description.clone(),
             severity: t.severity.clone(),
@@ -101,19 +111,23 @@ impl Replies {
                     accepted: accepted(u.field),
                 })
                 .collect(),
-            tracking_url: format!(
-                "{}/t/{}",
-                self.tracking_base.trim_end_matches('/'),
-                created.tracking_token
-            ),
+            tracking_url: String::new(),
         }
+    }
+
+    /// The language to write to a customer in: the one recorded for them,
+    /// else the message's (Content-Language or detected), else the default.
+    fn language(&self, customer: Option<Language>, ticket: &NewTicket) -> Language {
+        customer
+            .or(ticket.language)
+            .unwrap_or(self.default_language)
     }
 }
 
 impl ReplyPlanner for Replies {
     fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail> {
         let facts = self.facts(created);
-        let language = created.ticket.language.unwrap_or(self.default_language);
+        let language = self.language(created.customer_language, created.ticket);
         let parent = created
             .message
             .message_id
@@ -144,8 +158,21 @@ impl ReplyPlanner for Replies {
                 facts.reporter
             )
         });
-        match render::confirmation(&self.templates, &facts, language, &envelope) {
-            Ok(raw) => out.push(OutgoingMail {
+        // A held ticket waits for the team: its unknown sender hears nothing
+        // until it is accepted.
+        let confirmation = if created.status == "held" {
+            None
+        } else {
+            Some(render::confirmation(
+                &self.templates,
+                &facts,
+                language,
+                &envelope,
+            ))
+        };
+        match confirmation {
+            None => {}
+            Some(Ok(raw)) => out.push(OutgoingMail {
                 kind: "confirmation".into(),
                 message_id: confirmation_id.clone(),
                 sender: self.from.clone(),
@@ -154,7 +181,7 @@ impl ReplyPlanner for Replies {
                 automatic: true,
                 suppressed,
             }),
-            Err(e) => error!(ticket = created.key, error = %e, "confirmation not rendered"),
+            Some(Err(e)) => error!(ticket = created.key, error = %e, "confirmation not rendered"),
         }
         if let Some(team) = &self.team_address {
             let id = new_message_id(created.key, "notification", &self.from);
@@ -180,6 +207,47 @@ impl ReplyPlanner for Replies {
             }
         }
         out
+    }
+
+    fn unregistered(&self, ticket: &NewTicket, message: &MessageFacts) -> Option<OutgoingMail> {
+        let facts = self.ticket_facts(ticket, "");
+        let id = new_message_id("registration", "reply", &self.from);
+        let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
+        let references: Vec<String> = parent.iter().cloned().collect();
+        let envelope = Envelope {
+            from: &self.from,
+            from_name: self.from_name.as_deref(),
+            message_id: &id,
+            in_reply_to: parent.as_deref(),
+            references: &references,
+            date: SystemTime::now(),
+        };
+        let suppressed = no_reply_match(&facts.reporter, &self.no_reply_patterns).map(|p| {
+            format!(
+                "no automatic mail to {}: it matches the no-reply pattern {p:?}",
+                facts.reporter
+            )
+        });
+        match render::registration(
+            &self.templates,
+            &facts,
+            self.language(None, ticket),
+            &envelope,
+        ) {
+            Ok(raw) => Some(OutgoingMail {
+                kind: "registration".into(),
+                message_id: id,
+                sender: self.from.clone(),
+                recipients: vec![facts.reporter.clone()],
+                raw,
+                automatic: true,
+                suppressed,
+            }),
+            Err(e) => {
+                error!(error = %e, "registration reply not rendered");
+                None
+            }
+        }
     }
 }
 

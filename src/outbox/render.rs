@@ -41,6 +41,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "notification.fr.txt",
         include_str!("../../config/templates/notification.fr.txt"),
     ),
+    (
+        "registration.en.txt",
+        include_str!("../../config/templates/registration.en.txt"),
+    ),
+    (
+        "registration.fr.txt",
+        include_str!("../../config/templates/registration.fr.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +216,32 @@ pub fn confirmation(
         .raw_header(raw_header("X-Mailgate-Ticket", &ticket.key))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// The one polite answer to an unknown sender under the `registered`
+/// policy: how to get an account. No ticket key: no ticket was made.
+pub fn registration(
+    templates: &Templates,
+    ticket: &TicketFacts,
+    language: Language,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("registration", language, "txt"), ticket)?;
+    let to = mailbox(ticket.reporter_name.as_deref(), &ticket.reporter)?;
+    let message = base(
+        envelope,
+        to,
+        format!("Re: {}", collapse_whitespace(&ticket.summary)),
+    )?
+    .raw_header(raw_header("Auto-Submitted", "auto-replied"))
+    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    .singlepart(
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(text),
+    )
+    .map_err(|e| RenderError::Message(e.to_string()))?;
     Ok(message.formatted())
 }
 

@@ -166,8 +166,13 @@ pub enum Filed {
 pub struct CreatedTicket<'a> {
     pub key: &'a str,
     pub tracking_token: &'a str,
+    /// `open`, or `held` under the `hold` policy.
+    pub status: &'a str,
     pub ticket: &'a NewTicket,
     pub message: &'a MessageFacts,
+    /// The language recorded for the customer, which wins over the
+    /// message's.
+    pub customer_language: Option<crate::intake::Language>,
 }
 
 /// A message to send, rendered completely before it is stored.
@@ -191,6 +196,27 @@ pub struct OutgoingMail {
 /// transaction, so the rows are written with the ticket or not at all.
 pub trait ReplyPlanner: Send + Sync {
     fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail>;
+
+    /// The answer to a sender refused by the `registered` policy.
+    fn unregistered(&self, _ticket: &NewTicket, _message: &MessageFacts) -> Option<OutgoingMail> {
+        None
+    }
+}
+
+/// Who may open tickets (`senders.policy`).
+#[derive(Debug, Clone, Default)]
+pub struct Admission {
+    pub policy: Option<crate::config::SenderPolicy>,
+    /// Domains whose every address counts as registered, lower case.
+    pub allowed_domains: Vec<String>,
+}
+
+/// What the policy says of one sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admitted {
+    Open,
+    Held,
+    Refused,
 }
 
 /// A pending outgoing message, as the sender worker sees it.
@@ -217,6 +243,7 @@ pub struct Store {
     replies: Option<std::sync::Arc<dyn ReplyPlanner>>,
     /// Automatic mails one address may get per hour.
     auto_reply_limit: i64,
+    admission: Admission,
 }
 
 impl std::fmt::Debug for Store {
@@ -292,6 +319,7 @@ impl Store {
             key_prefix: key_prefix.to_owned(),
             replies: None,
             auto_reply_limit: i64::MAX,
+            admission: Admission::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -320,6 +348,36 @@ impl Store {
         self.replies = Some(planner);
         self.auto_reply_limit = i64::from(per_hour);
         self
+    }
+
+    /// The same store, applying this sender policy to new tickets.
+    pub fn with_admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
+    }
+
+    async fn admitted(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        email: &str,
+    ) -> Result<Admitted, StoreError> {
+        use crate::config::SenderPolicy;
+        let policy = self.admission.policy.unwrap_or(SenderPolicy::Open);
+        if policy == SenderPolicy::Open {
+            return Ok(Admitted::Open);
+        }
+        let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+        let known = self.admission.allowed_domains.iter().any(|d| d == domain)
+            || sqlx::query("SELECT 1 FROM customers WHERE email = $1 AND registered = 1")
+                .bind(email)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some();
+        Ok(match (known, policy) {
+            (true, _) | (_, SenderPolicy::Open) => Admitted::Open,
+            (false, SenderPolicy::Hold) => Admitted::Held,
+            (false, SenderPolicy::Registered) => Admitted::Refused,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -424,8 +482,19 @@ impl Store {
         .await?;
 
         Self::put_blob(&mut tx, &raw_sha256, inbound.raw).await?;
+        let admitted = match (&earlier, &decision.outcome) {
+            (None, Outcome::Ticket { ticket }) => {
+                self.admitted(&mut tx, &ticket.reporter.email).await?
+            }
+            _ => Admitted::Open,
+        };
         let (outcome, reason, detail) = match (&earlier, &decision.outcome) {
             (Some(_), _) => ("duplicate", None, None),
+            (None, Outcome::Ticket { .. }) if admitted == Admitted::Refused => (
+                "rejected",
+                Some(UNREGISTERED),
+                Some("the sender is not a registered customer (senders.policy = \"registered\")"),
+            ),
             (None, Outcome::Ticket { .. }) => ("ticket", None, None),
             (None, Outcome::Ignored { reason, detail }) => {
                 ("ignored", Some(reason.as_str()), Some(detail.as_str()))
@@ -462,9 +531,32 @@ impl Store {
                 of_message: row.try_get(0)?,
                 ticket: row.try_get(1)?,
             },
+            (None, Outcome::Ticket { ticket }) if admitted == Admitted::Refused => {
+                if let Some(mail) = self
+                    .replies
+                    .as_ref()
+                    .and_then(|p| p.unregistered(ticket, &decision.message))
+                {
+                    let mut mail = mail;
+                    if mail.suppressed.is_none() {
+                        mail.suppressed = self
+                            .over_auto_reply_limit(&mut tx, &mail.recipients)
+                            .await?;
+                    }
+                    Self::enqueue(&mut tx, None, &mail, &now()).await?;
+                }
+                Filed::Rejected {
+                    reason: UNREGISTERED.to_owned(),
+                }
+            }
             (None, Outcome::Ticket { ticket }) => {
+                let status = if admitted == Admitted::Held {
+                    "held"
+                } else {
+                    "open"
+                };
                 let key = self
-                    .create_ticket(&mut tx, ticket, &decision.message, inbound_id)
+                    .create_ticket(&mut tx, ticket, &decision.message, inbound_id, status)
                     .await?;
                 Filed::Ticket { key }
             }
@@ -485,6 +577,7 @@ impl Store {
         ticket: &NewTicket,
         message: &MessageFacts,
         inbound_id: i64,
+        status: &str,
     ) -> Result<String, StoreError> {
         let at = now();
         let token = tracking_token();
@@ -504,22 +597,23 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         // A customer first seen without a name or language gets them later.
-        let customer_id: i64 = sqlx::query(
+        let customer_id = sqlx::query(
             "UPDATE customers SET name = COALESCE(name, $2), language = COALESCE(language, $3)
-             WHERE email = $1 RETURNING id",
+             WHERE email = $1 RETURNING id, language",
         )
         .bind(&ticket.reporter.email)
         .bind(ticket.reporter.name.as_deref())
         .bind(language)
         .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
+        .await?;
+        let customer_language: Option<String> = customer_id.try_get(1)?;
+        let customer_id: i64 = customer_id.try_get(0)?;
 
         let ticket_id: i64 = sqlx::query(
             "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
                  request_type, customer_id, reporter_email, reporter_name, reply_to, language,
                  created_at, updated_at)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
         )
         .bind(&key)
         .bind(number)
@@ -534,6 +628,7 @@ impl Store {
         .bind(ticket.reply_to.as_ref().map(|p| p.email.as_str()))
         .bind(language)
         .bind(&at)
+        .bind(status)
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
@@ -580,8 +675,12 @@ impl Store {
             let created = CreatedTicket {
                 key: &key,
                 tracking_token: &token,
+                status,
                 ticket,
                 message,
+                customer_language: customer_language
+                    .as_deref()
+                    .and_then(crate::intake::Language::parse),
             };
             for mut mail in planner.plan(&created) {
                 if mail.automatic && mail.suppressed.is_none() {
@@ -686,6 +785,9 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// The reject reason of a sender refused by the `registered` policy.
+pub const UNREGISTERED: &str = "unregistered-sender";
 
 /// Makes `sqlite://PATH` create its file (and folder) when missing.
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
@@ -937,5 +1039,62 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// A registered customer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct CustomerRecord {
+    pub email: String,
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+    pub language: Option<String>,
+    pub created_at: String,
+}
+
+/// Customers, for `mailgate customers`.
+impl Store {
+    /// Registers a customer, or updates one (given fields replace the old).
+    pub async fn register_customer(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        organisation: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO customers (email, name, organisation, language, created_at, registered)
+             VALUES ($1, $2, $3, $4, $5, 1)
+             ON CONFLICT (email) DO UPDATE SET registered = 1,
+                 name = COALESCE($2, customers.name),
+                 organisation = COALESCE($3, customers.organisation),
+                 language = COALESCE($4, customers.language)",
+        )
+        .bind(email.trim().to_lowercase())
+        .bind(name)
+        .bind(organisation)
+        .bind(language)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Unregisters a customer; their tickets stay. False when unknown.
+    pub async fn unregister_customer(&self, email: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE customers SET registered = 0 WHERE email = $1 AND registered = 1")
+                .bind(email.trim().to_lowercase())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn registered_customers(&self) -> Result<Vec<CustomerRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, CustomerRecord>(
+            "SELECT email, name, organisation, language, created_at FROM customers WHERE registered = 1 ORDER BY email",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
