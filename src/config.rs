@@ -249,6 +249,7 @@ pub struct RawMailbox {
     #[serde(default)]
     pub default_products: Vec<String>,
     pub default_request_type: Option<String>,
+    pub default_language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,6 +265,7 @@ pub struct RawMaildir {
     #[serde(default)]
     pub default_products: Vec<String>,
     pub default_request_type: Option<String>,
+    pub default_language: Option<String>,
 }
 
 fn default_tls() -> String {
@@ -642,6 +644,7 @@ impl Checker {
         severity: Option<&String>,
         products: &[String],
         request_type: Option<&String>,
+        language: Option<&String>,
     ) -> MailboxDefaults {
         if let Some(sev) = severity
             && vocabulary.severities.exact(sev).is_none()
@@ -667,10 +670,21 @@ impl Checker {
                 format!("{rt:?} is not a configured request type"),
             );
         }
+        let language = language.and_then(|l| {
+            let parsed = crate::intake::Language::parse(l);
+            if parsed.is_none() {
+                self.problem(
+                    format!("{prefix}.default_language"),
+                    format!("{l:?} is not one of en, fr"),
+                );
+            }
+            parsed
+        });
         MailboxDefaults {
             severity: severity.cloned(),
             products: products.to_vec(),
             request_type: request_type.cloned(),
+            language,
         }
     }
 }
@@ -1035,6 +1049,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             m.default_severity.as_ref(),
             &m.default_products,
             m.default_request_type.as_ref(),
+            m.default_language.as_ref(),
         );
         mailboxes.push(MailboxSettings {
             name: m.name.clone(),
@@ -1084,6 +1099,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             d.default_severity.as_ref(),
             &d.default_products,
             d.default_request_type.as_ref(),
+            d.default_language.as_ref(),
         );
         maildirs.push(MaildirSettings {
             name: d.name.clone(),

@@ -46,6 +46,8 @@ pub struct MailboxDefaults {
     pub severity: Option<String>,
     pub products: Vec<String>,
     pub request_type: Option<String>,
+    /// The language of replies when the message does not tell.
+    pub language: Option<Language>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -325,7 +327,8 @@ fn build_ticket(
         .content_language
         .as_deref()
         .and_then(Language::parse)
-        .or_else(|| language::detect(&format!("{summary}\n{description}")));
+        .or_else(|| language::detect(&format!("{summary}\n{description}")))
+        .or(defaults.language);
 
     let attachments = mail
         .attachments
@@ -380,4 +383,39 @@ pub fn decide_oversize(headers: &[u8], size: usize, rules: &IntakeRules) -> Deci
         ),
     };
     decision
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mailbox_language_applies_only_when_the_message_does_not_tell() {
+        let rules = IntakeRules {
+            vocabulary: fields::tests::vocabulary(),
+            key_prefix: "SUP".into(),
+            own_addresses: vec![],
+            max_message_size: 1 << 20,
+        };
+        let defaults = MailboxDefaults {
+            language: Some(Language::Fr),
+            ..MailboxDefaults::default()
+        };
+        let language = |raw: &str| match decide(raw.as_bytes(), &rules, &defaults).outcome {
+            Outcome::Ticket { ticket } => ticket.language,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            language("From: a@b.de\nSubject: 4.2\n\nAtlas 4.2\n"),
+            Some(Language::Fr)
+        );
+        assert_eq!(
+            language("From: a@b.de\nSubject: x\n\nHello, the export is broken since the update.\n"),
+            Some(Language::En)
+        );
+        assert_eq!(
+            language("From: a@b.de\nContent-Language: en-GB\nSubject: x\n\nDanke\n"),
+            Some(Language::En)
+        );
+    }
 }
