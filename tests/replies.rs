@@ -98,7 +98,8 @@ fn config(dir: &Path, smtp_port: Option<u16>) -> PathBuf {
     path
 }
 
-fn ingest(config: &Path, raw: &str) -> String {
+/// Runs `mailgate ingest` on `raw`: its exit status and output.
+fn ingest_with_status(config: &Path, raw: &str) -> (Option<i32>, String) {
     let mut child = support::mailgate(config, &["ingest"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -106,8 +107,17 @@ fn ingest(config: &Path, raw: &str) -> String {
         .unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), raw.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `ingest` that must succeed.
+fn ingest(config: &Path, raw: &str) -> String {
+    let (status, out) = ingest_with_status(config, raw);
+    assert_eq!(status, Some(0), "{out}");
+    out
 }
 
 async fn outbox(dir: &Path) -> Vec<mailgate::store::OutboxRow> {
@@ -527,15 +537,9 @@ async fn registered_policy_refuses_strangers_politely_in_their_language() {
     let stranger = REQUEST
         .replace("Marie Dupont <marie.dupont@acme.fr>", "inconnu@ailleurs.fr")
         .replace("req1", "s1");
-    let mut child = support::mailgate(&config, &["ingest"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stranger.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(65), "rejected");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("rejected (unregistered-sender)"));
+    let (status, out) = ingest_with_status(&config, &stranger);
+    assert_eq!(status, Some(65), "rejected");
+    assert!(out.contains("rejected (unregistered-sender)"), "{out}");
     let registration: Vec<_> = outbox(dir.path())
         .await
         .into_iter()
@@ -557,7 +561,7 @@ async fn registered_policy_refuses_strangers_politely_in_their_language() {
     // Unregistering keeps the tickets but refuses new ones.
     assert_eq!(customers(&config, &["remove", "marie.dupont@acme.fr"]).0, 0);
     let again = REQUEST.replace("req1", "req9").replace("Export", "Autre");
-    assert!(ingest_status(&config, &again).contains("rejected"));
+    assert!(ingest_with_status(&config, &again).1.contains("rejected"));
     assert_eq!(
         customers(&config, &["remove", "marie.dupont@acme.fr"]).0,
         65
@@ -586,15 +590,4 @@ async fn hold_policy_files_strangers_as_held_without_answering_them() {
         ["notification"],
         "the team is told, the stranger is not"
     );
-}
-
-/// `ingest` whatever its exit status.
-fn ingest_status(config: &Path, raw: &str) -> String {
-    let mut child = support::mailgate(config, &["ingest"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), raw.as_bytes()).unwrap();
-    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
 }

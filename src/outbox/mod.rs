@@ -115,6 +115,13 @@ impl Replies {
         }
     }
 
+    /// Why an automatic mail to `address` must be held back, if it must.
+    fn no_reply_reason(&self, address: &str) -> Option<String> {
+        no_reply_match(address, &self.no_reply_patterns).map(|p| {
+            format!("no automatic mail to {address}: it matches the no-reply pattern {p:?}")
+        })
+    }
+
     /// The language to write to a customer in: the one recorded for them,
     /// else the message's (Content-Language or detected), else the default.
     fn language(&self, customer: Option<Language>, ticket: &NewTicket) -> Language {
@@ -150,14 +157,9 @@ impl ReplyPlanner for Replies {
             references: &references,
             date: SystemTime::now(),
         };
+        let suppressed = self.no_reply_reason(&facts.reporter);
         // A rendering failure (a broken override) must not lose the ticket:
         // it is logged and the ticket is filed without that mail.
-        let suppressed = no_reply_match(&facts.reporter, &self.no_reply_patterns).map(|p| {
-            format!(
-                "no automatic mail to {}: it matches the no-reply pattern {p:?}",
-                facts.reporter
-            )
-        });
         // A held ticket waits for the team: its unknown sender hears nothing
         // until it is accepted.
         let confirmation = if created.status == "held" {
@@ -222,12 +224,7 @@ impl ReplyPlanner for Replies {
             references: &references,
             date: SystemTime::now(),
         };
-        let suppressed = no_reply_match(&facts.reporter, &self.no_reply_patterns).map(|p| {
-            format!(
-                "no automatic mail to {}: it matches the no-reply pattern {p:?}",
-                facts.reporter
-            )
-        });
+        let suppressed = self.no_reply_reason(&facts.reporter);
         match render::registration(
             &self.templates,
             &facts,
