@@ -135,7 +135,11 @@ enum ConfigAction {
 /// one-shot commands whose output is their standard output.
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+        // html5ever reports markup it renders imperfectly at warn level:
+        // customers' HTML is what it is, operators cannot act on it.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("{default_level},html5ever=error"))
+        });
     // Colours only on a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

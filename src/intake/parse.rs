@@ -180,10 +180,37 @@ fn repair_boundary(raw: &[u8], message: &mail_parser::Message<'_>) -> Option<Vec
     Some(repaired)
 }
 
+/// Messages saved from an mbox start with its `From sender date` separator
+/// line, which is not a header.
+fn skip_mbox_separator(raw: &[u8]) -> &[u8] {
+    if raw.starts_with(b"From ")
+        && let Some(end) = raw.iter().position(|&b| b == b'\n')
+    {
+        return &raw[end + 1..];
+    }
+    raw
+}
+
+/// The address in a From header that mail-parser could not read, such as
+/// `Big Bug bb@bug.com` (a name and a bare address, no angle brackets).
+fn bare_address(header_value: &str) -> Option<Person> {
+    static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"[^\s<>"(),;:@]+@[^\s<>"(),;:@]+\.[^\s<>"(),;:@]+"#)
+            .expect("valid regex")
+    });
+    let found = ADDRESS.find(header_value)?;
+    let name =
+        super::text::collapse_whitespace(header_value[..found.start()].trim().trim_matches('"'));
+    Some(Person {
+        email: found.as_str().trim_end_matches('.').to_lowercase(),
+        name: (!name.is_empty()).then_some(name),
+    })
+}
+
 /// Parses raw bytes. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     let raw = normalise_cr_only(raw);
-    let raw = raw.as_ref();
+    let raw = skip_mbox_separator(raw.as_ref());
     let Some(message) = MessageParser::default().parse(raw) else {
         return ParsedMail::default();
     };
@@ -237,6 +264,12 @@ fn parse_message_from(raw: &[u8], message: mail_parser::Message<'_>) -> ParsedMa
                 person.name = Some(repair_8bit(name, raw_from));
             }
         }
+    }
+
+    if from.is_empty()
+        && let Some((_, value)) = headers.iter().find(|(n, _)| n == "from")
+    {
+        from.extend(bare_address(value));
     }
 
     let return_path = headers
@@ -375,4 +408,33 @@ fn redecode(transfer_encoding: Option<&str>, raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     mail_parser::decoders::base64::base64_decode(&compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mbox_separator_line_is_not_a_header() {
+        let mail = parse(b"From joe@company.com Fri Feb 19 08:41:30 2010\nFrom: Joe <joe@company.com>\nSubject: hi\n\nbody\n");
+        assert_eq!(mail.from[0].email, "joe@company.com");
+        assert_eq!(mail.subject.as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn a_bare_address_after_a_name_is_read() {
+        let mail = parse(b"From: Big Bug bb@bug.com\nSubject: x\n\nbody\n");
+        assert_eq!(
+            mail.from,
+            [Person {
+                email: "bb@bug.com".into(),
+                name: Some("Big Bug".into())
+            }]
+        );
+        assert!(
+            parse(b"From: nobody at all\nSubject: x\n\nbody\n")
+                .from
+                .is_empty()
+        );
+    }
 }
