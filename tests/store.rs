@@ -126,8 +126,10 @@ async fn file(store: &Store, settings: &Settings, raw: &str, uid: Option<u32>) -
 }
 
 async fn story(url: &str) {
-    let settings = settings();
-    let store = Store::open(url, "SUP").await.unwrap();
+    let mut settings = settings();
+    settings.database.url = url.to_owned();
+    // The store as the commands open it: replies planned, sender policy applied.
+    let store = mailgate::commands::open_store(&settings).await.unwrap();
     // Migrations are idempotent: opening again applies nothing new.
     Store::open(url, "SUP").await.unwrap().close().await;
 
@@ -218,6 +220,51 @@ async fn story(url: &str) {
         store.ticket("SUP-99").await,
         Err(mailgate::store::StoreError::NotFound(_))
     ));
+
+    // One confirmation per ticket, written with it (no team address here).
+    let outbox = store.list_outbox().await.unwrap();
+    let kinds: Vec<_> = outbox
+        .iter()
+        .map(|r| (r.kind.as_str(), r.status.as_str(), r.ticket.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("confirmation", "pending", Some("SUP-2")),
+            ("confirmation", "pending", Some("SUP-1"))
+        ]
+    );
+    let due = store.due_outbox(10).await.unwrap();
+    assert_eq!(due.len(), 2);
+    store.outbox_sent(due[0].id).await.unwrap();
+    store
+        .outbox_failed(due[1].id, "550 no such user", None)
+        .await
+        .unwrap();
+    let replies = store.ticket("SUP-1").await.unwrap().replies;
+    assert_eq!(replies.len(), 1);
+    assert!(store.due_outbox(10).await.unwrap().is_empty());
+
+    // Customers.
+    store
+        .register_customer("Paul@ACME.fr", Some("Paul"), Some("ACME"), Some("en"))
+        .await
+        .unwrap();
+    store
+        .register_customer("paul@acme.fr", None, None, Some("fr"))
+        .await
+        .unwrap();
+    let customers = store.registered_customers().await.unwrap();
+    assert_eq!(customers.len(), 1);
+    assert_eq!(
+        (
+            customers[0].name.as_deref(),
+            customers[0].language.as_deref()
+        ),
+        (Some("Paul"), Some("fr"))
+    );
+    assert!(store.unregister_customer("paul@acme.fr").await.unwrap());
+    assert!(!store.unregister_customer("paul@acme.fr").await.unwrap());
 
     let inbound = store.list_inbound(None).await.unwrap();
     let outcomes: Vec<_> = inbound.iter().rev().map(|m| m.outcome.as_str()).collect();
