@@ -699,10 +699,7 @@ impl Checker {
         base: Option<&Path>,
     ) -> Option<crate::source::oauth::TokenSourceSettings> {
         use crate::source::oauth::TokenSourceSettings;
-        let relative = |p: &PathBuf| match base {
-            Some(base) if p.is_relative() => resolve_secret_path(p, Some(base)),
-            _ => resolve_secret_path(p, None),
-        };
+        let relative = |p: &PathBuf| resolve_secret_path(p, base);
         let refresh = m.oauth_refresh_token_file.is_some() || m.oauth_token_url.is_some();
         let sources = usize::from(refresh)
             + usize::from(m.oauth_access_token_file.is_some())

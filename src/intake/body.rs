@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use html2text::render::{TaggedLine, TextDecorator};
 use regex::Regex;
 
-use super::fields::{Field, Source, Statement, field_for_label};
+use super::fields::{Field, Source, Statement, field_for_label, split_products};
 use super::text::{collapse_whitespace, truncate_chars};
 use super::vocabulary::Vocabulary;
 
@@ -159,9 +159,8 @@ fn understood(field: Field, value: &str, vocabulary: &Vocabulary) -> bool {
     match field {
         Field::Severity => vocabulary.severities.find(value).is_some(),
         Field::RequestType => vocabulary.request_types.find(value).is_some(),
-        Field::Products => value
-            .split([',', ';', '/', '+'])
-            .flat_map(|p| p.split(" et ").flat_map(|q| q.split(" and ")))
+        Field::Products => split_products(value)
+            .into_iter()
             .any(|p| vocabulary.products.find(p).is_some()),
     }
 }

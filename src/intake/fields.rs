@@ -19,6 +19,17 @@ pub enum Field {
     RequestType,
 }
 
+impl Field {
+    /// The name used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Severity => "severity",
+            Field::Products => "products",
+            Field::RequestType => "request_type",
+        }
+    }
+}
+
 /// Where a field value was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +38,18 @@ pub enum Source {
     Subject,
     Address,
     Mailbox,
+}
+
+impl Source {
+    /// The name used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Body => "body",
+            Source::Subject => "subject",
+            Source::Address => "address",
+            Source::Mailbox => "mailbox",
+        }
+    }
 }
 
 /// A value a customer wrote for a field that matches nothing in the
@@ -78,7 +101,7 @@ pub struct Fields {
 
 /// Splits a product list as people write it: `Atlas, Nova`, `Atlas et Nova`,
 /// `Atlas and Nova`, `Atlas; Nova`, `Atlas / Nova`, `Atlas + Nova`.
-fn split_products(value: &str) -> Vec<&str> {
+pub fn split_products(value: &str) -> Vec<&str> {
     static SEPARATORS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\s*(?:[,;/+&]|\bet\b|\band\b)\s*").expect("valid regex"));
     SEPARATORS
@@ -225,6 +248,21 @@ pub(crate) mod tests {
             field,
             value: value.into(),
             source,
+        }
+    }
+
+    #[test]
+    fn names_are_the_serde_names() {
+        for field in [Field::Severity, Field::Products, Field::RequestType] {
+            assert_eq!(serde_json::to_value(field).unwrap(), field.as_str());
+        }
+        for source in [
+            Source::Body,
+            Source::Subject,
+            Source::Address,
+            Source::Mailbox,
+        ] {
+            assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
         }
     }
 

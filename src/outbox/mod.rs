@@ -103,10 +103,7 @@ impl Replies {
                 .unrecognized
                 .iter()
                 .map(|u| UnrecognizedLine {
-                    field: serde_json::to_value(u.field)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    field: u.field.as_str().to_owned(),
                     value: u.value.clone(),
                     accepted: accepted(u.field),
                 })

@@ -657,9 +657,9 @@ impl Store {
         for u in &ticket.unrecognized {
             sqlx::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
                 .bind(ticket_id)
-                .bind(serde_plain(&u.field))
+                .bind(u.field.as_str())
                 .bind(&u.value)
-                .bind(serde_plain(&u.source))
+                .bind(u.source.as_str())
                 .execute(&mut **tx)
                 .await?;
         }
@@ -778,14 +778,6 @@ impl Store {
     }
 }
 
-/// The serde name of a unit enum variant (`Field::RequestType` → `request_type`).
-fn serde_plain<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// The reject reason of a sender refused by the `registered` policy.
 pub const UNREGISTERED: &str = "unregistered-sender";
 
@@ -871,35 +863,18 @@ impl Store {
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-        let watchers = sqlx::query(
+        let watchers = sqlx::query_as::<_, models::Watcher>(
             "SELECT email, name FROM ticket_watchers WHERE ticket_id = $1 ORDER BY email",
         )
         .bind(id)
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(models::Watcher {
-                email: r.try_get(0)?,
-                name: r.try_get(1)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-        let unrecognized = sqlx::query(
+        .await?;
+        let unrecognized = sqlx::query_as::<_, models::UnrecognizedRecord>(
             "SELECT field, value, source FROM ticket_unrecognized WHERE ticket_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(models::UnrecognizedRecord {
-                field: r.try_get(0)?,
-                value: r.try_get(1)?,
-                source: r.try_get(2)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .await?;
         let attachments = sqlx::query_as::<_, AttachmentRecord>(
             "SELECT id, filename, content_type, size, sha256, content_id FROM attachments WHERE ticket_id = $1 ORDER BY id",
         )
