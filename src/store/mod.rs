@@ -955,15 +955,20 @@ impl Store {
     }
 }
 
+/// The columns of an [`OutboxRow`], with the ticket's key.
+const OUTBOX_ROWS: &str =
+    "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status,
+        o.attempts, o.last_error, o.created_at, t.key AS ticket
+     FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id";
+
 /// The outbox, for the sender worker.
 impl Store {
     /// Pending messages whose time has come, oldest first.
     pub async fn due_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status, o.attempts,
-                    o.last_error, o.created_at, t.key AS ticket
-             FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
-             WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2",
+            &format!(
+                "{OUTBOX_ROWS} WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2"
+            ),
         )
         .bind(now())
         .bind(limit)
@@ -973,13 +978,11 @@ impl Store {
 
     /// Every outgoing message, newest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status, o.attempts,
-                    o.last_error, o.created_at, t.key AS ticket
-             FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id ORDER BY o.id DESC",
+        Ok(
+            sqlx::query_as::<_, OutboxRow>(&format!("{OUTBOX_ROWS} ORDER BY o.id DESC"))
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {
