@@ -42,10 +42,14 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
         vocabulary: settings.intake.vocabulary.clone(),
         default_language: settings.default_language,
         no_reply_patterns: settings.no_reply_patterns.clone(),
+        team_replies_through_us: !settings.tickets.conversations.team_addresses.is_empty(),
+        confirm_follow_ups: settings.tickets.confirm_follow_ups,
+        reopen_days: settings.tickets.conversations.reopen_window.num_days(),
     };
     let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
     Ok(store
         .with_replies(std::sync::Arc::new(replies), settings.auto_reply_limit)
+        .with_conversations(settings.tickets.conversations.clone())
         .with_admission(crate::store::Admission {
             policy: Some(settings.sender_policy),
             allowed_domains: settings.allowed_domains.clone(),
@@ -133,6 +137,7 @@ fn file_input(path: &Path, maildir: bool) -> Input {
 fn describe(filed: &Filed) -> String {
     match filed {
         Filed::Ticket { key } => format!("{key} created"),
+        Filed::Comment { key } => format!("comment on {key}"),
         Filed::Ignored { reason } => format!("ignored ({reason})"),
         Filed::Rejected { reason } => format!("rejected ({reason})"),
         Filed::Duplicate { of_message, ticket } => match ticket {

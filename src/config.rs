@@ -103,8 +103,12 @@ pub struct RawTickets {
     pub key_prefix: String,
     pub tracking_url: String,
     pub team_address: Option<String>,
+    pub team_addresses: Vec<String>,
     pub default_severity: String,
     pub default_request_type: String,
+    pub confirm_follow_ups: bool,
+    pub allow_field_changes: String,
+    pub reopen_window: String,
 }
 
 impl Default for RawTickets {
@@ -113,8 +117,12 @@ impl Default for RawTickets {
             key_prefix: "SUP".into(),
             tracking_url: "http://127.0.0.1:8080".into(),
             team_address: None,
+            team_addresses: Vec::new(),
             default_severity: "medium".into(),
             default_request_type: "support".into(),
+            confirm_follow_ups: false,
+            allow_field_changes: "reporter".into(),
+            reopen_window: "30days".into(),
         }
     }
 }
@@ -123,14 +131,25 @@ impl Default for RawTickets {
 #[serde(default, deny_unknown_fields)]
 pub struct RawHttp {
     pub listen: String,
+    pub api_tokens: Vec<RawApiToken>,
 }
 
 impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: "127.0.0.1:8080".into(),
+            api_tokens: Vec::new(),
         }
     }
+}
+
+/// A bearer token of the team API, kept as its SHA-256 (`mailgate
+/// api-token NAME` makes one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiToken {
+    pub name: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,6 +375,15 @@ pub struct TicketSettings {
     pub key_prefix: String,
     pub tracking_url: String,
     pub team_address: Option<String>,
+    pub confirm_follow_ups: bool,
+    pub conversations: crate::store::ConversationRules,
+}
+
+/// A team API token: who it is, and the SHA-256 of the secret.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub name: String,
+    pub sha256: [u8; 32],
 }
 
 #[derive(Debug, Clone)]
@@ -420,6 +448,7 @@ pub struct Settings {
     pub intake: IntakeRules,
     pub tickets: TicketSettings,
     pub http_listen: SocketAddr,
+    pub api_tokens: Vec<ApiToken>,
     pub sender_policy: SenderPolicy,
     pub allowed_domains: Vec<String>,
     /// Fragments of local parts that never get an automatic mail.
@@ -850,6 +879,57 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         );
     }
 
+    let mut team_addresses = Vec::new();
+    for (i, entry) in raw.tickets.team_addresses.iter().enumerate() {
+        let entry = entry.trim().to_lowercase();
+        let valid = match entry.strip_prefix('@') {
+            Some(domain) => !domain.is_empty() && domain.contains('.') && !domain.contains('@'),
+            None => valid_email(&entry),
+        };
+        if valid {
+            team_addresses.push(entry);
+        } else {
+            c.problem(
+                format!("tickets.team_addresses[{i}]"),
+                format!("{entry:?} is not an address nor an @domain"),
+            );
+        }
+    }
+    let allow_field_changes = match raw.tickets.allow_field_changes.as_str() {
+        "none" => crate::store::FieldChangePolicy::Nobody,
+        "reporter" => crate::store::FieldChangePolicy::Reporter,
+        "participants" => crate::store::FieldChangePolicy::Participants,
+        other => {
+            c.problem(
+                "tickets.allow_field_changes",
+                format!("{other:?} is not one of none, reporter, participants"),
+            );
+            crate::store::FieldChangePolicy::Reporter
+        }
+    };
+    let reopen_window = c.duration(
+        "tickets.reopen_window".into(),
+        &raw.tickets.reopen_window,
+        Duration::from_secs(30 * 86_400),
+    );
+    let mut api_tokens = Vec::new();
+    for (i, token) in raw.http.api_tokens.iter().enumerate() {
+        let mut sha256 = [0u8; 32];
+        if token.name.trim().is_empty() {
+            c.problem(format!("http.api_tokens[{i}].name"), "must not be empty");
+        }
+        match hex::decode_to_slice(token.sha256.trim(), &mut sha256) {
+            Ok(()) => api_tokens.push(ApiToken {
+                name: token.name.trim().to_owned(),
+                sha256,
+            }),
+            Err(_) => c.problem(
+                format!("http.api_tokens[{i}].sha256"),
+                "must be 64 hex digits, the SHA-256 of the token (see `mailgate api-token`)",
+            ),
+        }
+    }
+
     let http_listen = raw.http.listen.parse().unwrap_or_else(|_| {
         c.problem(
             "http.listen",
@@ -1151,8 +1231,16 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             key_prefix: prefix,
             tracking_url: raw.tickets.tracking_url.clone(),
             team_address: raw.tickets.team_address.as_ref().map(|a| a.to_lowercase()),
+            confirm_follow_ups: raw.tickets.confirm_follow_ups,
+            conversations: crate::store::ConversationRules {
+                team_addresses,
+                allow_field_changes,
+                reopen_window: chrono::Duration::from_std(reopen_window)
+                    .unwrap_or(chrono::Duration::days(30)),
+            },
         },
         http_listen,
+        api_tokens,
         sender_policy,
         allowed_domains: raw
             .senders

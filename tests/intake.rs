@@ -249,3 +249,6 @@ proptest! {
         }
     }
 }
+
+#[path = "intake/replies.rs"]
+mod replies;

@@ -111,60 +111,105 @@ pub fn split_products(value: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Resolves the statements against the vocabulary. Statements must be given
-/// strongest source first: the first recognised value of each field wins,
-/// and products from the strongest source that names any are kept together.
-pub fn resolve(statements: &[Statement], vocabulary: &Vocabulary) -> Fields {
-    let mut severity = None;
-    let mut request_type = None;
-    let mut products: Option<Vec<String>> = None;
-    let mut unrecognized = Vec::new();
-    let mut reject = |s: &Statement, value: &str| {
-        let entry = Unrecognized {
-            field: s.field,
-            value: value.to_owned(),
-            source: s.source,
-        };
-        if !unrecognized.contains(&entry) {
-            unrecognized.push(entry);
-        }
-    };
+/// The values statements set, where any is recognised: what a follow-up
+/// may change on its ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatedFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<String>,
+}
+
+impl StatedFields {
+    pub fn is_empty(&self) -> bool {
+        self.severity.is_none() && self.products.is_none() && self.request_type.is_none()
+    }
+}
+
+/// Reads the statements against the vocabulary, strongest first: the first
+/// recognised value of each field wins, and products from the strongest
+/// statement that names any are kept together.
+pub fn stated(statements: &[Statement], vocabulary: &Vocabulary) -> StatedFields {
+    let mut fields = StatedFields::default();
     for statement in statements {
         match statement.field {
-            Field::Severity => match vocabulary.severities.find(&statement.value) {
-                Some(name) => {
-                    severity.get_or_insert_with(|| name.to_owned());
-                }
-                None => reject(statement, &statement.value),
-            },
-            Field::RequestType => match vocabulary.request_types.find(&statement.value) {
-                Some(name) => {
-                    request_type.get_or_insert_with(|| name.to_owned());
-                }
-                None => reject(statement, &statement.value),
-            },
-            Field::Products => {
-                let mut found = Vec::new();
-                for piece in split_products(&statement.value) {
-                    match vocabulary.products.find(piece) {
-                        Some(name) if !found.iter().any(|f| f == name) => {
-                            found.push(name.to_owned())
-                        }
-                        Some(_) => {}
-                        None => reject(statement, piece),
+            Field::Severity if fields.severity.is_none() => {
+                fields.severity = vocabulary
+                    .severities
+                    .find(&statement.value)
+                    .map(str::to_owned);
+            }
+            Field::RequestType if fields.request_type.is_none() => {
+                fields.request_type = vocabulary
+                    .request_types
+                    .find(&statement.value)
+                    .map(str::to_owned);
+            }
+            Field::Products if fields.products.is_none() => {
+                let mut found: Vec<String> = Vec::new();
+                for name in split_products(&statement.value)
+                    .into_iter()
+                    .filter_map(|piece| vocabulary.products.find(piece))
+                {
+                    if !found.iter().any(|f| f == name) {
+                        found.push(name.to_owned());
                     }
                 }
-                if products.is_none() && !found.is_empty() {
-                    products = Some(found);
-                }
+                fields.products = (!found.is_empty()).then_some(found);
+            }
+            _ => {}
+        }
+    }
+    fields
+}
+
+/// The values of statements that match nothing in the vocabulary, each once.
+fn unrecognized(statements: &[Statement], vocabulary: &Vocabulary) -> Vec<Unrecognized> {
+    let mut out: Vec<Unrecognized> = Vec::new();
+    for statement in statements {
+        let values = match statement.field {
+            Field::Severity if vocabulary.severities.find(&statement.value).is_none() => {
+                vec![statement.value.as_str()]
+            }
+            Field::RequestType if vocabulary.request_types.find(&statement.value).is_none() => {
+                vec![statement.value.as_str()]
+            }
+            Field::Products => split_products(&statement.value)
+                .into_iter()
+                .filter(|piece| vocabulary.products.find(piece).is_none())
+                .collect(),
+            _ => Vec::new(),
+        };
+        for value in values {
+            let entry = Unrecognized {
+                field: statement.field,
+                value: value.to_owned(),
+                source: statement.source,
+            };
+            if !out.contains(&entry) {
+                out.push(entry);
             }
         }
     }
+    out
+}
+
+/// Resolves the statements against the vocabulary (see [`stated`]), with
+/// the configured defaults for fields nobody set.
+pub fn resolve(statements: &[Statement], vocabulary: &Vocabulary) -> Fields {
+    let fields = stated(statements, vocabulary);
     Fields {
-        severity: severity.unwrap_or_else(|| vocabulary.default_severity.clone()),
-        products: products.unwrap_or_default(),
-        request_type: request_type.unwrap_or_else(|| vocabulary.default_request_type.clone()),
-        unrecognized,
+        severity: fields
+            .severity
+            .unwrap_or_else(|| vocabulary.default_severity.clone()),
+        products: fields.products.unwrap_or_default(),
+        request_type: fields
+            .request_type
+            .unwrap_or_else(|| vocabulary.default_request_type.clone()),
+        unrecognized: unrecognized(statements, vocabulary),
     }
 }
 

@@ -9,8 +9,10 @@ pub mod fields;
 pub mod language;
 pub mod message_id;
 pub mod parse;
+pub mod quote;
 pub mod subject;
 pub mod text;
+pub mod thread;
 pub mod ticket_key;
 pub mod vocabulary;
 
@@ -18,10 +20,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use classify::RobotKind;
-pub use fields::{Field, Source, Statement, Unrecognized};
+pub use fields::{Field, Source, StatedFields, Statement, Unrecognized};
 pub use language::Language;
 pub use message_id::MessageId;
 pub use parse::Person;
+pub use thread::{BounceFacts, Marker};
 pub use ticket_key::TicketKey;
 pub use vocabulary::{Term, Terms, Vocabulary};
 
@@ -98,6 +101,12 @@ pub struct NewTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     pub attachments: Vec<Attachment>,
+    /// The text as a follow-up on an existing ticket: what the sender wrote,
+    /// without the quoted history, signature or mobile footer.
+    pub reply: String,
+    /// Fields set by keyword lines in that text.
+    #[serde(skip_serializing_if = "StatedFields::is_empty")]
+    pub reply_fields: StatedFields,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,6 +137,12 @@ pub struct MessageFacts {
     pub subject: Option<String>,
     pub date: Option<String>,
     pub size: usize,
+    /// Our markers found anywhere in the body, quoted text included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<Marker>,
+    /// What a bounce says about the message it returns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce: Option<BounceFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -221,9 +236,28 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
         subject: mail.subject.clone(),
         date: mail.date.clone(),
         size: raw.len(),
+        markers: [&mail.text_body, &mail.html_body]
+            .into_iter()
+            .flatten()
+            .flat_map(|text| thread::find_markers(text))
+            .fold(Vec::new(), |mut all, m| {
+                if !all.contains(&m) {
+                    all.push(m);
+                }
+                all
+            }),
+        bounce: None,
     };
 
     if let Some(robot) = classify::classify(&mail, &rules.own_addresses) {
+        let mut facts = facts;
+        if robot.kind == RobotKind::Bounce {
+            facts.bounce = Some(thread::bounce_facts(
+                &bounce_text(raw, &mail),
+                &mail.in_reply_to,
+                &mail.references,
+            ));
+        }
         return Decision {
             message: facts,
             outcome: Outcome::Ignored {
@@ -264,6 +298,11 @@ fn build_ticket(
             .map(body::html_to_text)
             .unwrap_or_default(),
     };
+    let reply = quote::reply_text(&body);
+    let reply_fields = fields::stated(
+        &body::take_keyword_lines(&reply, &rules.vocabulary).0,
+        &rules.vocabulary,
+    );
     // The signature goes first: its `-- ` line loses its meaningful trailing
     // space in tidying, and its lines are not the customer's statements.
     let body = body::tidy(body::strip_signature(&body));
@@ -367,7 +406,22 @@ fn build_ticket(
         watchers,
         language,
         attachments,
+        reply,
+        reply_fields,
     }
+}
+
+/// The text a bounce is read from: its raw body (where reports and returned
+/// headers sit, usually unencoded) and its decoded text part, bounded.
+fn bounce_text(raw: &[u8], mail: &parse::ParsedMail) -> String {
+    const MAX: usize = 256 * 1024;
+    let body = parse::body_offset(raw).map_or(raw, |at| &raw[at..]);
+    let mut text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
+    if let Some(decoded) = &mail.text_body {
+        text.push('\n');
+        text.push_str(text::truncate_bytes(decoded, MAX));
+    }
+    text
 }
 
 /// The decision for a message too large to download: what its header says,

@@ -12,10 +12,15 @@ use std::time::SystemTime;
 use rand::RngCore;
 use tracing::error;
 
+use crate::intake::Attachment;
+use crate::intake::thread::marker;
 use crate::intake::{Field, Language, Vocabulary};
 use crate::intake::{MessageFacts, NewTicket};
-use crate::store::{CreatedTicket, OutgoingMail, ReplyPlanner};
-use render::{AttachmentLine, Envelope, Templates, TicketFacts, UnrecognizedLine};
+use crate::store::{ConversationEvent, CreatedTicket, OutgoingMail, ReplyPlanner, ThreadContext};
+use render::{
+    AttachmentLine, ConversationFacts, Envelope, FileToSend, Templates, TicketFacts,
+    UnrecognizedLine,
+};
 
 /// What every new ticket sends: a confirmation to the reporter and, when a
 /// team address is configured, a notification to the team.
@@ -32,6 +37,13 @@ pub struct Replies {
     /// Local-part fragments of addresses that never get an automatic mail
     /// (`noreply`, `mailer-daemon`, `bounce`…), lower case.
     pub no_reply_patterns: Vec<String>,
+    /// Agents answer through mailgate (`tickets.team_addresses` is set):
+    /// team mail asks replies back to us rather than to the customer.
+    pub team_replies_through_us: bool,
+    /// Acknowledge each follow-up to its writer.
+    pub confirm_follow_ups: bool,
+    /// Days a closed ticket can still be reopened, as told to customers.
+    pub reopen_days: i64,
 }
 
 /// The pattern an address matches, if any: a fragment of its local part.
@@ -52,7 +64,10 @@ pub fn no_reply_match<'p>(address: &str, patterns: &'p [String]) -> Option<&'p s
 pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
     let mut random = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut random);
-    let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    // Lower case, the canonical form replies are matched in.
+    let domain = from
+        .rsplit_once('@')
+        .map_or("localhost".to_owned(), |(_, d)| d.to_lowercase());
     format!(
         "{}.{kind}.{}@{domain}",
         key.to_ascii_lowercase(),
@@ -63,12 +78,13 @@ pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
 impl Replies {
     fn facts(&self, created: &CreatedTicket<'_>) -> TicketFacts {
         let mut facts = self.ticket_facts(created.ticket, created.key);
-        facts.tracking_url = format!(
-            "{}/t/{}",
-            self.tracking_base.trim_end_matches('/'),
-            created.tracking_token
-        );
+        facts.tracking_url = self.tracking_url(created.tracking_token);
+        facts.marker = marker(created.key, created.tracking_token);
         facts
+    }
+
+    fn tracking_url(&self, token: &str) -> String {
+        format!("{}/t/{token}", self.tracking_base.trim_end_matches('/'))
     }
 
     fn ticket_facts(&self, t: &NewTicket, key: &str) -> TicketFacts {
@@ -109,6 +125,7 @@ impl Replies {
                 })
                 .collect(),
             tracking_url: String::new(),
+            marker: String::new(),
         }
     }
 
@@ -190,7 +207,14 @@ impl ReplyPlanner for Replies {
                 references: &[],
                 ..envelope
             };
-            match render::team_notification(&self.templates, &facts, language, team, &envelope) {
+            match render::team_notification(
+                &self.templates,
+                &facts,
+                language,
+                team,
+                self.team_replies_through_us,
+                &envelope,
+            ) {
                 Ok(raw) => out.push(OutgoingMail {
                     kind: "notification".into(),
                     message_id: id,
@@ -242,6 +266,204 @@ impl ReplyPlanner for Replies {
                 None
             }
         }
+    }
+
+    fn conversation(
+        &self,
+        ticket: &ThreadContext,
+        event: &ConversationEvent<'_>,
+    ) -> Vec<OutgoingMail> {
+        self.conversation_mail(ticket, event)
+    }
+}
+
+fn attachment_lines(attachments: &[Attachment]) -> Vec<AttachmentLine> {
+    attachments
+        .iter()
+        .map(|a| AttachmentLine {
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size as i64,
+        })
+        .collect()
+}
+
+impl Replies {
+    fn conversation_facts(&self, ticket: &ThreadContext, language: Language) -> ConversationFacts {
+        ConversationFacts {
+            key: ticket.key.clone(),
+            summary: ticket.summary.clone(),
+            status: ticket.status.clone(),
+            status_label: render::status_label(&ticket.status, language).to_owned(),
+            severity: ticket.severity.clone(),
+            products: ticket.products.clone(),
+            request_type: ticket.request_type.clone(),
+            reporter: ticket.reporter.email.clone(),
+            reporter_name: ticket.reporter.name.clone(),
+            watchers: ticket.watchers.clone(),
+            tracking_url: self.tracking_url(&ticket.tracking_token),
+            marker: marker(&ticket.key, &ticket.tracking_token),
+            author: String::new(),
+            text: String::new(),
+            attachments: Vec::new(),
+            changes: Vec::new(),
+            reopened: false,
+            reopen_days: self.reopen_days,
+        }
+    }
+
+    /// One mail of a conversation, or nothing (logged) when it cannot be
+    /// rendered: the action it reports is recorded anyway.
+    #[allow(clippy::too_many_arguments)]
+    fn mail(
+        &self,
+        ticket: &ThreadContext,
+        kind: &str,
+        recipients: Vec<String>,
+        automatic: bool,
+        suppressed: Option<String>,
+        render: impl FnOnce(&Envelope<'_>) -> Result<Vec<u8>, render::RenderError>,
+        in_reply_to: Option<&str>,
+    ) -> Option<OutgoingMail> {
+        let id = new_message_id(&ticket.key, kind, &self.from);
+        let envelope = Envelope {
+            from: &self.from,
+            from_name: self.from_name.as_deref(),
+            message_id: &id,
+            in_reply_to,
+            references: &ticket.references,
+            date: SystemTime::now(),
+        };
+        match render(&envelope) {
+            Ok(raw) => Some(OutgoingMail {
+                kind: kind.to_owned(),
+                message_id: id,
+                sender: self.from.clone(),
+                recipients,
+                raw,
+                automatic,
+                suppressed,
+            }),
+            Err(e) => {
+                error!(ticket = %ticket.key, kind, error = %e, "mail not rendered");
+                None
+            }
+        }
+    }
+
+    /// The customer and the watchers.
+    fn customer_recipients(ticket: &ThreadContext) -> Vec<String> {
+        std::iter::once(ticket.reporter.email.clone())
+            .chain(ticket.watchers.iter().cloned())
+            .collect()
+    }
+}
+
+impl Replies {
+    fn conversation_mail(
+        &self,
+        ticket: &ThreadContext,
+        event: &ConversationEvent<'_>,
+    ) -> Vec<OutgoingMail> {
+        let language = ticket.language.unwrap_or(self.default_language);
+        let mut facts = self.conversation_facts(ticket, language);
+        let templates = &self.templates;
+        let mut out = Vec::new();
+        match *event {
+            ConversationEvent::FollowUp {
+                author,
+                text,
+                attachments,
+                changes,
+                reopened,
+                message_id,
+            } => {
+                facts.author = match &author.name {
+                    Some(name) => format!("{name} <{}>", author.email),
+                    None => author.email.clone(),
+                };
+                facts.text = text.to_owned();
+                facts.attachments = attachment_lines(attachments);
+                facts.changes = changes.to_vec();
+                facts.reopened = reopened;
+                if let Some(team) = &self.team_address {
+                    out.extend(self.mail(
+                        ticket,
+                        "comment-notification",
+                        vec![team.clone()],
+                        false,
+                        None,
+                        |e| {
+                            render::follow_up_notification(
+                                templates,
+                                &facts,
+                                language,
+                                team,
+                                self.team_replies_through_us,
+                                e,
+                            )
+                        },
+                        message_id,
+                    ));
+                }
+                if self.confirm_follow_ups {
+                    let mut ack = facts.clone();
+                    ack.reporter = author.email.clone();
+                    ack.reporter_name = author.name.clone();
+                    out.extend(self.mail(
+                        ticket,
+                        "follow-up",
+                        vec![author.email.clone()],
+                        true,
+                        self.no_reply_reason(&author.email),
+                        |e| render::follow_up_ack(templates, &ack, language, e),
+                        message_id,
+                    ));
+                }
+            }
+            ConversationEvent::TeamReply {
+                author,
+                text,
+                attachments,
+            } => {
+                facts.author = author.to_owned();
+                facts.text = text.to_owned();
+                facts.attachments = attachment_lines(attachments);
+                let files: Vec<FileToSend<'_>> = attachments
+                    .iter()
+                    .map(|a| FileToSend {
+                        filename: &a.filename,
+                        content_type: &a.content_type,
+                        data: &a.data,
+                    })
+                    .collect();
+                out.extend(self.mail(
+                    ticket,
+                    "reply",
+                    Self::customer_recipients(ticket),
+                    false,
+                    None,
+                    |e| render::team_reply(templates, &facts, language, e, &files),
+                    ticket.last_customer_message.as_deref(),
+                ));
+            }
+            ConversationEvent::StatusChanged { message, .. } => {
+                facts.text = message.unwrap_or_default().to_owned();
+                out.extend(
+                    self.mail(
+                        ticket,
+                        "status",
+                        Self::customer_recipients(ticket),
+                        false,
+                        self.no_reply_reason(&ticket.reporter.email)
+                            .filter(|_| message.is_none()),
+                        |e| render::status_change(templates, &facts, language, e),
+                        ticket.last_customer_message.as_deref(),
+                    ),
+                );
+            }
+        }
+        out
     }
 }
 

@@ -49,6 +49,38 @@ const BUILTIN: &[(&str, &str)] = &[
         "registration.fr.txt",
         include_str!("../../config/templates/registration.fr.txt"),
     ),
+    (
+        "reply.en.txt",
+        include_str!("../../config/templates/reply.en.txt"),
+    ),
+    (
+        "reply.fr.txt",
+        include_str!("../../config/templates/reply.fr.txt"),
+    ),
+    (
+        "status.en.txt",
+        include_str!("../../config/templates/status.en.txt"),
+    ),
+    (
+        "status.fr.txt",
+        include_str!("../../config/templates/status.fr.txt"),
+    ),
+    (
+        "comment.en.txt",
+        include_str!("../../config/templates/comment.en.txt"),
+    ),
+    (
+        "comment.fr.txt",
+        include_str!("../../config/templates/comment.fr.txt"),
+    ),
+    (
+        "follow-up.en.txt",
+        include_str!("../../config/templates/follow-up.en.txt"),
+    ),
+    (
+        "follow-up.fr.txt",
+        include_str!("../../config/templates/follow-up.fr.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +131,7 @@ impl Templates {
         Ok(Templates { env })
     }
 
-    fn render(&self, name: &str, ticket: &TicketFacts) -> Result<String, RenderError> {
+    fn render(&self, name: &str, ticket: &impl Serialize) -> Result<String, RenderError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ticket))
@@ -137,6 +169,56 @@ pub struct TicketFacts {
     pub attachments: Vec<AttachmentLine>,
     pub unrecognized: Vec<UnrecognizedLine>,
     pub tracking_url: String,
+    /// The line that ties replies to the ticket when headers and subject
+    /// are lost (see `intake::thread`).
+    pub marker: String,
+}
+
+/// What the templates of a conversation's mail show: the ticket now, and
+/// what just happened.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConversationFacts {
+    pub key: String,
+    pub summary: String,
+    pub status: String,
+    /// The status in the mail's language.
+    pub status_label: String,
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub reporter: String,
+    pub reporter_name: Option<String>,
+    pub watchers: Vec<String>,
+    pub tracking_url: String,
+    pub marker: String,
+    /// Who wrote, and what.
+    pub author: String,
+    pub text: String,
+    pub attachments: Vec<AttachmentLine>,
+    pub changes: Vec<crate::store::FieldChange>,
+    pub reopened: bool,
+    pub reopen_days: i64,
+}
+
+/// A status as customers read it.
+pub fn status_label(status: &str, language: Language) -> &str {
+    match (language, status) {
+        (Language::En, "pending") => "waiting for your reply",
+        (Language::Fr, "open") => "ouverte",
+        (Language::Fr, "pending") => "en attente de votre réponse",
+        (Language::Fr, "resolved") => "résolue",
+        (Language::Fr, "closed") => "fermée",
+        (Language::Fr, "held") => "en attente de validation",
+        (Language::En, "held") => "awaiting approval",
+        (_, other) => other,
+    }
+}
+
+/// A file sent with a team reply.
+pub struct FileToSend<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
 }
 
 /// Who sends, and how the message threads.
@@ -246,21 +328,29 @@ pub fn registration(
 }
 
 /// The notification to the support team: the facts and the description,
-/// headers a mail filter can use, and `Reply-To` the reporter.
+/// and headers a mail filter can use. `Reply-To` is the support address when
+/// agents answer through mailgate (their reply goes to the customer from
+/// there, threaded and recorded), else the reporter.
 pub fn team_notification(
     templates: &Templates,
     ticket: &TicketFacts,
     language: Language,
     team: &str,
+    reply_to_us: bool,
     envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let text = templates.render(&template_name("notification", language, "txt"), ticket)?;
+    let reply_to = if reply_to_us {
+        mailbox(envelope.from_name, envelope.from)?
+    } else {
+        mailbox(ticket.reporter_name.as_deref(), &ticket.reporter)?
+    };
     let message = base(
         envelope,
         mailbox(None, team)?,
         subject(&ticket.key, &ticket.summary),
     )?
-    .reply_to(mailbox(ticket.reporter_name.as_deref(), &ticket.reporter)?)
+    .reply_to(reply_to)
     .raw_header(raw_header("Auto-Submitted", "auto-generated"))
     .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
     .raw_header(raw_header("X-Mailgate-Ticket", &ticket.key))
@@ -274,6 +364,134 @@ pub fn team_notification(
             .header(ContentType::TEXT_PLAIN)
             .body(text),
     )
+    .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+fn text_part(text: String) -> SinglePart {
+    SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(text)
+}
+
+fn with_files(text: String, files: &[FileToSend<'_>]) -> Result<MultiPart, RenderError> {
+    let mut mixed = MultiPart::mixed().singlepart(text_part(text));
+    for file in files {
+        let content_type = ContentType::parse(file.content_type)
+            .unwrap_or(ContentType::parse("application/octet-stream").expect("valid type"));
+        mixed = mixed.singlepart(
+            lettre::message::Attachment::new(file.filename.to_owned())
+                .body(file.data.to_vec(), content_type),
+        );
+    }
+    Ok(mixed)
+}
+
+/// The customer and watchers, who hear about their ticket.
+fn customer_message(
+    facts: &ConversationFacts,
+    envelope: &Envelope<'_>,
+) -> Result<lettre::message::MessageBuilder, RenderError> {
+    let mut builder = base(
+        envelope,
+        mailbox(facts.reporter_name.as_deref(), &facts.reporter)?,
+        format!("Re: {}", subject(&facts.key, &facts.summary)),
+    )?
+    .raw_header(raw_header("X-Mailgate-Ticket", &facts.key));
+    for watcher in &facts.watchers {
+        builder = builder.cc(mailbox(None, watcher)?);
+    }
+    Ok(builder)
+}
+
+/// A public reply from the team to the customer and watchers, with its
+/// files. Written by a person: no `Auto-Submitted`.
+pub fn team_reply(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    envelope: &Envelope<'_>,
+    files: &[FileToSend<'_>],
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("reply", language, "txt"), facts)?;
+    let builder = customer_message(facts, envelope)?;
+    let message = if files.is_empty() {
+        builder.singlepart(text_part(text))
+    } else {
+        builder.multipart(with_files(text, files)?)
+    }
+    .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// A status change told to the customer and watchers. With a message from
+/// the team it is a person's answer; without, an automatic notice.
+pub fn status_change(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("status", language, "txt"), facts)?;
+    let mut builder = customer_message(facts, envelope)?;
+    if facts.text.is_empty() {
+        builder = builder
+            .raw_header(raw_header("Auto-Submitted", "auto-generated"))
+            .raw_header(raw_header("X-Auto-Response-Suppress", "All"));
+    }
+    let message = builder
+        .singlepart(text_part(text))
+        .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// The acknowledgement of a follow-up (`tickets.confirm_follow_ups`).
+pub fn follow_up_ack(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("follow-up", language, "txt"), facts)?;
+    let message = base(
+        envelope,
+        mailbox(facts.reporter_name.as_deref(), &facts.reporter)?,
+        format!("Re: {}", subject(&facts.key, &facts.summary)),
+    )?
+    .raw_header(raw_header("Auto-Submitted", "auto-replied"))
+    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    .raw_header(raw_header("X-Mailgate-Ticket", &facts.key))
+    .singlepart(text_part(text))
+    .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// A follow-up told to the team: what was written, what changed.
+pub fn follow_up_notification(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    team: &str,
+    reply_to_us: bool,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("comment", language, "txt"), facts)?;
+    let reply_to = if reply_to_us {
+        mailbox(envelope.from_name, envelope.from)?
+    } else {
+        mailbox(facts.reporter_name.as_deref(), &facts.reporter)?
+    };
+    let message = base(
+        envelope,
+        mailbox(None, team)?,
+        format!("Re: {}", subject(&facts.key, &facts.summary)),
+    )?
+    .reply_to(reply_to)
+    .raw_header(raw_header("Auto-Submitted", "auto-generated"))
+    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    .raw_header(raw_header("X-Mailgate-Ticket", &facts.key))
+    .raw_header(raw_header("X-Mailgate-Severity", &facts.severity))
+    .singlepart(text_part(text))
     .map_err(|e| RenderError::Message(e.to_string()))?;
     Ok(message.formatted())
 }
@@ -310,6 +528,7 @@ mod tests {
                 ],
             }],
             tracking_url: "https://support.example.com/t/0123abcd".into(),
+            marker: "[ref:SUP-42:0123456789]".into(),
         }
     }
 
@@ -414,6 +633,7 @@ mod tests {
             &ticket(),
             Language::En,
             "team@example.com",
+            false,
             &envelope(&[]),
         )
         .unwrap();

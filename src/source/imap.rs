@@ -663,6 +663,7 @@ impl Worker<'_> {
 fn note(mailbox: &str, uid: u32, filed: &Filed) {
     match filed {
         Filed::Ticket { key } => info!(mailbox, uid, ticket = %key, "ticket created"),
+        Filed::Comment { key } => info!(mailbox, uid, ticket = %key, "comment added"),
         Filed::Ignored { reason } => info!(mailbox, uid, reason, "ignored"),
         Filed::Rejected { reason } => warn!(mailbox, uid, reason, "rejected: quarantined"),
         Filed::Duplicate { of_message, .. } => {

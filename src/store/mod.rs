@@ -4,6 +4,7 @@
 //! ticket-number sequence) are chosen by [`Backend`]. Every message is filed
 //! in one transaction.
 
+mod conversation;
 mod models;
 
 use std::path::Path;
@@ -18,7 +19,14 @@ use crate::intake::{
     Attachment, Decision, MessageFacts, NewTicket, Outcome, TicketKey, sha256_hex,
 };
 
-pub use models::{AttachmentRecord, CommentRecord, InboundRecord, ReplyRecord, TicketRecord};
+use conversation::Continuation;
+pub use conversation::{
+    ActionDone, ConversationEvent, ConversationRules, FieldChange, FieldChangePolicy, FieldUpdate,
+    STATUSES, ThreadContext, ThreadVia,
+};
+pub use models::{
+    AttachmentRecord, CommentRecord, EventRecord, InboundRecord, ReplyRecord, TicketRecord,
+};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +63,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database configuration: {0}")]
     Config(String),
+    /// The request itself is wrong (an unknown status); nothing was written.
+    #[error("{0}")]
+    Invalid(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -143,6 +154,10 @@ pub enum Filed {
     Ticket {
         key: String,
     },
+    /// A follow-up, added to its ticket.
+    Comment {
+        key: String,
+    },
     Ignored {
         reason: String,
     },
@@ -201,6 +216,15 @@ pub trait ReplyPlanner: Send + Sync {
     fn unregistered(&self, _ticket: &NewTicket, _message: &MessageFacts) -> Option<OutgoingMail> {
         None
     }
+
+    /// The mail something that happened on a ticket sends.
+    fn conversation(
+        &self,
+        _ticket: &ThreadContext,
+        _event: &ConversationEvent<'_>,
+    ) -> Vec<OutgoingMail> {
+        Vec::new()
+    }
 }
 
 /// Who may open tickets (`senders.policy`).
@@ -244,6 +268,7 @@ pub struct Store {
     /// Automatic mails one address may get per hour.
     auto_reply_limit: i64,
     admission: Admission,
+    conversations: ConversationRules,
 }
 
 impl std::fmt::Debug for Store {
@@ -320,6 +345,7 @@ impl Store {
             replies: None,
             auto_reply_limit: i64::MAX,
             admission: Admission::default(),
+            conversations: ConversationRules::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -353,6 +379,12 @@ impl Store {
     /// The same store, applying this sender policy to new tickets.
     pub fn with_admission(mut self, admission: Admission) -> Self {
         self.admission = admission;
+        self
+    }
+
+    /// The same store, threading follow-ups by these rules.
+    pub fn with_conversations(mut self, rules: ConversationRules) -> Self {
+        self.conversations = rules;
         self
     }
 
@@ -482,26 +514,37 @@ impl Store {
         .await?;
 
         Self::put_blob(&mut tx, &raw_sha256, inbound.raw).await?;
-        let admitted = match (&earlier, &decision.outcome) {
+        let plan = match (&earlier, &decision.outcome) {
+            (Some(_), _) => Plan::Duplicate,
             (None, Outcome::Ticket { ticket }) => {
-                self.admitted(&mut tx, &ticket.reporter.email).await?
+                let thread = self
+                    .find_thread(&mut tx, &decision.message, &ticket.reporter.email)
+                    .await?;
+                match thread {
+                    Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
+                        Plan::FollowUp(thread, ticket)
+                    }
+                    follows => match self.admitted(&mut tx, &ticket.reporter.email).await? {
+                        Admitted::Refused => Plan::Refused(ticket),
+                        Admitted::Held => Plan::NewTicket(ticket, "held", follows),
+                        Admitted::Open => Plan::NewTicket(ticket, "open", follows),
+                    },
+                }
             }
-            _ => Admitted::Open,
+            (None, Outcome::Ignored { reason, detail }) => Plan::Ignored(reason.as_str(), detail),
+            (None, Outcome::Rejected { reason, detail }) => Plan::Rejected(reason.as_str(), detail),
         };
-        let (outcome, reason, detail) = match (&earlier, &decision.outcome) {
-            (Some(_), _) => ("duplicate", None, None),
-            (None, Outcome::Ticket { .. }) if admitted == Admitted::Refused => (
+        let (outcome, reason, detail) = match &plan {
+            Plan::Duplicate => ("duplicate", None, None),
+            Plan::Refused(_) => (
                 "rejected",
                 Some(UNREGISTERED),
                 Some("the sender is not a registered customer (senders.policy = \"registered\")"),
             ),
-            (None, Outcome::Ticket { .. }) => ("ticket", None, None),
-            (None, Outcome::Ignored { reason, detail }) => {
-                ("ignored", Some(reason.as_str()), Some(detail.as_str()))
-            }
-            (None, Outcome::Rejected { reason, detail }) => {
-                ("rejected", Some(reason.as_str()), Some(detail.as_str()))
-            }
+            Plan::FollowUp(thread, _) => ("comment", Some(thread.via.as_str()), None),
+            Plan::NewTicket(..) => ("ticket", None, None),
+            Plan::Ignored(reason, detail) => ("ignored", Some(*reason), Some(detail.as_str())),
+            Plan::Rejected(reason, detail) => ("rejected", Some(*reason), Some(detail.as_str())),
         };
         let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
         let inbound_id: i64 = sqlx::query(
@@ -526,45 +569,68 @@ impl Store {
         .await?
         .try_get(0)?;
 
-        let filed = match (&earlier, &decision.outcome) {
-            (Some(row), _) => Filed::Duplicate {
-                of_message: row.try_get(0)?,
-                ticket: row.try_get(1)?,
-            },
-            (None, Outcome::Ticket { ticket }) if admitted == Admitted::Refused => {
+        let filed = match plan {
+            Plan::Duplicate => {
+                let row = earlier.as_ref().expect("a duplicate has its first copy");
+                Filed::Duplicate {
+                    of_message: row.try_get(0)?,
+                    ticket: row.try_get(1)?,
+                }
+            }
+            Plan::Refused(ticket) => {
                 if let Some(mail) = self
                     .replies
                     .as_ref()
                     .and_then(|p| p.unregistered(ticket, &decision.message))
                 {
-                    let mut mail = mail;
-                    if mail.suppressed.is_none() {
-                        mail.suppressed = self
-                            .over_auto_reply_limit(&mut tx, &mail.recipients)
-                            .await?;
-                    }
-                    Self::enqueue(&mut tx, None, &mail, &now()).await?;
+                    self.enqueue_planned(&mut tx, None, vec![mail]).await?;
                 }
                 Filed::Rejected {
                     reason: UNREGISTERED.to_owned(),
                 }
             }
-            (None, Outcome::Ticket { ticket }) => {
-                let status = if admitted == Admitted::Held {
-                    "held"
-                } else {
-                    "open"
-                };
-                let key = self
-                    .create_ticket(&mut tx, ticket, &decision.message, inbound_id, status)
+            Plan::FollowUp(thread, ticket) => {
+                self.add_follow_up(&mut tx, &thread, inbound_id, ticket, &decision.message)
                     .await?;
+                Filed::Comment { key: thread.key }
+            }
+            Plan::NewTicket(ticket, status, follows) => {
+                let key = self
+                    .create_ticket(
+                        &mut tx,
+                        ticket,
+                        &decision.message,
+                        inbound_id,
+                        status,
+                        follows.as_ref().map(|t| t.ticket_id),
+                    )
+                    .await?;
+                if let Some(old) = follows {
+                    Self::record_event(
+                        &mut tx,
+                        old.ticket_id,
+                        "follow-up",
+                        None,
+                        None,
+                        Some(&key),
+                        Some("a follow-up after the reopen window opened a new ticket"),
+                        &ticket.reporter.email,
+                        true,
+                    )
+                    .await?;
+                }
                 Filed::Ticket { key }
             }
-            (None, Outcome::Ignored { reason, .. }) => Filed::Ignored {
-                reason: reason.as_str().to_owned(),
-            },
-            (None, Outcome::Rejected { reason, .. }) => Filed::Rejected {
-                reason: reason.as_str().to_owned(),
+            Plan::Ignored(reason, _) => {
+                if let Some(bounce) = &decision.message.bounce {
+                    self.record_bounce(&mut tx, inbound_id, bounce).await?;
+                }
+                Filed::Ignored {
+                    reason: reason.to_owned(),
+                }
+            }
+            Plan::Rejected(reason, _) => Filed::Rejected {
+                reason: reason.to_owned(),
             },
         };
         tx.commit().await?;
@@ -578,6 +644,7 @@ impl Store {
         message: &MessageFacts,
         inbound_id: i64,
         status: &str,
+        follows: Option<i64>,
     ) -> Result<String, StoreError> {
         let at = now();
         let token = tracking_token();
@@ -612,8 +679,9 @@ impl Store {
         let ticket_id: i64 = sqlx::query(
             "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
                  request_type, customer_id, reporter_email, reporter_name, reply_to, language,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                 created_at, updated_at, follows_ticket_id)
+             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15)
+             RETURNING id",
         )
         .bind(&key)
         .bind(number)
@@ -629,6 +697,7 @@ impl Store {
         .bind(language)
         .bind(&at)
         .bind(status)
+        .bind(follows)
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
@@ -664,7 +733,7 @@ impl Store {
                 .await?;
         }
         for attachment in &ticket.attachments {
-            Self::add_attachment(tx, ticket_id, None, inbound_id, attachment, &at).await?;
+            Self::add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at).await?;
         }
         sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
             .bind(ticket_id)
@@ -682,12 +751,8 @@ impl Store {
                     .as_deref()
                     .and_then(crate::intake::Language::parse),
             };
-            for mut mail in planner.plan(&created) {
-                if mail.automatic && mail.suppressed.is_none() {
-                    mail.suppressed = self.over_auto_reply_limit(tx, &mail.recipients).await?;
-                }
-                Self::enqueue(tx, Some(ticket_id), &mail, &at).await?;
-            }
+            let mails = planner.plan(&created);
+            self.enqueue_planned(tx, Some(ticket_id), mails).await?;
         }
         Ok(key)
     }
@@ -718,6 +783,26 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// Queues what a planner decided, holding back automatic mail over the
+    /// per-address limit. Returns how many mails will be sent.
+    async fn enqueue_planned(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        ticket_id: Option<i64>,
+        mails: Vec<OutgoingMail>,
+    ) -> Result<usize, StoreError> {
+        let at = now();
+        let mut sending = 0;
+        for mut mail in mails {
+            if mail.automatic && mail.suppressed.is_none() {
+                mail.suppressed = self.over_auto_reply_limit(tx, &mail.recipients).await?;
+            }
+            sending += usize::from(mail.suppressed.is_none());
+            Self::enqueue(tx, ticket_id, &mail, &at).await?;
+        }
+        Ok(sending)
     }
 
     async fn enqueue(
@@ -752,7 +837,7 @@ impl Store {
         tx: &mut Transaction<'_, Any>,
         ticket_id: i64,
         comment_id: Option<i64>,
-        inbound_id: i64,
+        inbound_id: Option<i64>,
         attachment: &Attachment,
         at: &str,
     ) -> Result<(), StoreError> {
@@ -776,6 +861,18 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// What filing a message will do, decided before its inbound row is written.
+enum Plan<'d> {
+    Duplicate,
+    /// Refused by the `registered` policy.
+    Refused(&'d NewTicket),
+    FollowUp(conversation::Thread, &'d NewTicket),
+    /// A new ticket with its status, continuing a long-closed one.
+    NewTicket(&'d NewTicket, &'static str, Option<conversation::Thread>),
+    Ignored(&'d str, &'d String),
+    Rejected(&'d str, &'d String),
 }
 
 /// The reject reason of a sender refused by the `registered` policy.
@@ -848,7 +945,8 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(
             "SELECT key, tracking_token, status, summary, description, severity, request_type,
-                    reporter_email, reporter_name, reply_to, language, created_at, updated_at
+                    reporter_email, reporter_name, reply_to, language, created_at, updated_at,
+                    (SELECT f.key FROM tickets f WHERE f.id = tickets.follows_ticket_id)
              FROM tickets WHERE id = $1",
         )
         .bind(id)
@@ -876,13 +974,13 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let attachments = sqlx::query_as::<_, AttachmentRecord>(
-            "SELECT id, filename, content_type, size, sha256, content_id FROM attachments WHERE ticket_id = $1 ORDER BY id",
+            "SELECT id, filename, content_type, size, sha256, content_id, comment_id FROM attachments WHERE ticket_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
         let comments = sqlx::query_as::<_, CommentRecord>(
-            "SELECT id, author_email, author_name, body, visibility, created_at FROM comments WHERE ticket_id = $1 ORDER BY id",
+            "SELECT id, author_email, author_name, author_role, body, visibility, created_at FROM comments WHERE ticket_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&mut *conn)
@@ -893,9 +991,12 @@ impl Store {
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
+        let events = Self::events(&mut conn, id).await?;
         Ok(TicketRecord {
             id,
             replies,
+            events,
+            follows: row.try_get(13)?,
             key: row.try_get(0)?,
             tracking_token: row.try_get(1)?,
             status: row.try_get(2)?,

@@ -13,6 +13,9 @@ pub struct AttachmentRecord {
     pub sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_id: Option<String>,
+    /// The comment it came with; none for the ticket's first message.
+    #[serde(skip)]
+    pub comment_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -21,8 +24,41 @@ pub struct CommentRecord {
     pub id: i64,
     pub author_email: String,
     pub author_name: Option<String>,
+    /// `customer`, `team`.
+    pub author_role: String,
     pub body: String,
+    /// `public` or `internal`.
     pub visibility: String,
+    pub created_at: String,
+}
+
+/// A flag stored as 0/1, the same on both backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl From<i64> for Flag {
+    fn from(value: i64) -> Self {
+        Flag(value != 0)
+    }
+}
+
+/// An entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct EventRecord {
+    /// `status`, `field`, `delivery-failure`, `follow-up`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub actor: String,
+    #[sqlx(try_from = "i64")]
+    pub public: Flag,
     pub created_at: String,
 }
 
@@ -73,10 +109,27 @@ pub struct TicketRecord {
     pub unrecognized: Vec<UnrecognizedRecord>,
     pub attachments: Vec<AttachmentRecord>,
     pub comments: Vec<CommentRecord>,
+    pub events: Vec<EventRecord>,
+    /// The ticket this one continues (a follow-up to a long-closed ticket).
+    pub follows: Option<String>,
     /// The mail sent (or held back) about it.
     pub replies: Vec<ReplyRecord>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl TicketRecord {
+    /// Attachments the customer may see: the first message's and those of
+    /// public comments.
+    pub fn public_attachments(&self) -> impl Iterator<Item = &AttachmentRecord> {
+        self.attachments.iter().filter(|a| {
+            a.comment_id.is_none_or(|id| {
+                self.comments
+                    .iter()
+                    .any(|c| c.id == id && c.visibility == "public")
+            })
+        })
+    }
 }
 
 /// One received message, as listed for operators.
