@@ -252,6 +252,8 @@ pub fn ticket_json(settings: &Settings, ticket: &TicketRecord, full: bool) -> se
         "updated_at": ticket.updated_at,
         "attachments": ticket.attachments,
         "comments": if full { json!(ticket.comments) } else { json!(public.len()) },
+        "history": if full { json!(ticket.events) } else { json!(ticket.events.len()) },
+        "follows": ticket.follows,
         "replies": ticket.replies,
         "tracking_url": settings.tracking_url(&ticket.tracking_token),
     })
