@@ -14,6 +14,8 @@ use crate::store::{Filed, Inbound, SourceKind, Store, StoreError, TicketRecord};
 pub mod exit {
     pub const OK: u8 = 0;
     /// The input cannot be used (rejected message).
+    /// The command was used wrongly (EX_USAGE).
+    pub const USAGE: u8 = 64;
     pub const DATAERR: u8 = 65;
     /// An input file cannot be read.
     pub const NOINPUT: u8 = 66;
@@ -371,15 +373,187 @@ pub async fn tickets_show(settings: &Settings, key: &str, as_json: bool) -> u8 {
             );
         }
         let _ = writeln!(out, "\n{}", ticket.description);
+        if let Some(follows) = &ticket.follows {
+            let _ = writeln!(out, "\n(continues {follows})");
+        }
         for c in &ticket.comments {
             let _ = writeln!(
                 out,
-                "\n--- {} {} ({})\n{}",
-                c.created_at, c.author_email, c.visibility, c.body
+                "\n--- {} {} ({}, {})\n{}",
+                c.created_at, c.author_email, c.author_role, c.visibility, c.body
+            );
+        }
+        if !ticket.events.is_empty() {
+            let _ = writeln!(out, "\nHistory:");
+        }
+        for e in &ticket.events {
+            let change = match (&e.field, &e.old_value, &e.new_value) {
+                (Some(field), Some(old), Some(new)) => format!("{field}: {old} → {new}"),
+                (_, _, Some(new)) => new.clone(),
+                _ => String::new(),
+            };
+            let detail = e.detail.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {} {} {change} {detail} ({})",
+                e.created_at,
+                e.kind,
+                e.actor,
+                if e.public.0 { "public" } else { "internal" }
             );
         }
     }
     store.close().await;
+    exit::OK
+}
+
+/// Opens the store for a one-shot command, or says why not and gives the
+/// exit status.
+async fn store_for_command(settings: &Settings) -> Result<Store, u8> {
+    open_store(settings).await.map_err(|e| {
+        eprintln!("mailgate: {e}");
+        store_failure(&e)
+    })
+}
+
+/// The exit status of a team action, with its message.
+fn action_status(result: Result<crate::store::ActionDone, StoreError>, what: &str) -> u8 {
+    match result {
+        Ok(done) => {
+            println!("{}: {what}, {} mail(s) queued", done.key, done.mails);
+            exit::OK
+        }
+        Err(StoreError::NotFound(why)) | Err(StoreError::Invalid(why)) => {
+            eprintln!("mailgate: {why}");
+            exit::DATAERR
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            store_failure(&e)
+        }
+    }
+}
+
+/// Reads the text of a team action: `--message`, or `--file` (`-` for
+/// standard input).
+pub fn action_text(message: Option<&str>, file: Option<&Path>) -> Result<String, String> {
+    match (message, file) {
+        (Some(text), None) => Ok(text.to_owned()),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("standard input: {e}"))?;
+            Ok(text)
+        }
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        _ => Err("give the text with --message or --file".into()),
+    }
+    .and_then(|text| {
+        let text = intake::body::tidy(&text);
+        if text.is_empty() {
+            Err("the text is empty".into())
+        } else {
+            Ok(text)
+        }
+    })
+}
+
+/// A file to send with a reply, read whole.
+fn attachment_from_file(path: &Path) -> Result<intake::Attachment, String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let filename = intake::attachments::safe_filename(&name).unwrap_or_else(|| "attachment".into());
+    let content_type = intake::attachments::content_type_for(&filename).to_owned();
+    Ok(intake::Attachment {
+        filename,
+        content_type,
+        size: data.len(),
+        sha256: intake::sha256_hex(&data),
+        content_id: None,
+        inline: false,
+        data,
+    })
+}
+
+/// A team action from the command line.
+pub enum TeamAction<'a> {
+    Reply {
+        text: String,
+        attachments: &'a [PathBuf],
+    },
+    Note {
+        text: String,
+    },
+    Status {
+        status: &'a str,
+        message: Option<String>,
+    },
+}
+
+/// `mailgate tickets reply|note|status`.
+pub async fn team_action(
+    settings: &Settings,
+    key: &str,
+    author: &str,
+    action: TeamAction<'_>,
+) -> u8 {
+    let store = match store_for_command(settings).await {
+        Ok(store) => store,
+        Err(status) => return status,
+    };
+    let status = match action {
+        TeamAction::Reply { text, attachments } => {
+            let files: Result<Vec<_>, _> = attachments
+                .iter()
+                .map(|p| attachment_from_file(p))
+                .collect();
+            match files {
+                Ok(files) => action_status(
+                    store.team_reply(key, author, &text, &files).await,
+                    "reply posted",
+                ),
+                Err(why) => {
+                    eprintln!("mailgate: {why}");
+                    exit::NOINPUT
+                }
+            }
+        }
+        TeamAction::Note { text } => {
+            action_status(store.add_note(key, author, &text).await, "note added")
+        }
+        TeamAction::Status { status, message } => {
+            let update = crate::store::FieldUpdate {
+                status: Some(status.to_owned()),
+                ..Default::default()
+            };
+            action_status(
+                store
+                    .update_ticket(key, author, &update, message.as_deref())
+                    .await,
+                &format!("status {status}"),
+            )
+        }
+    };
+    store.close().await;
+    status
+}
+
+/// `mailgate api-token NAME`: a new random token for the team API, and the
+/// configuration lines that accept it (only its SHA-256 is stored).
+pub fn api_token(name: &str) -> u8 {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let token = format!("mg_{}", hex::encode(secret));
+    let hash = intake::sha256_hex(token.as_bytes());
+    println!("Token (give it to the tool; it is shown only once):\n\n  {token}\n");
+    println!(
+        "Add to the configuration:\n\n[[http.api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\""
+    );
     exit::OK
 }
 

@@ -72,6 +72,12 @@ enum Command {
     },
     /// Create or upgrade the database schema.
     Migrate,
+    /// Make a bearer token for the team API and print the configuration
+    /// lines that accept it.
+    ApiToken {
+        /// Who will use it (a tool, a person), recorded as `api:NAME`.
+        name: String,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -89,13 +95,74 @@ enum TicketsAction {
         #[arg(long)]
         status: Option<String>,
     },
-    /// One ticket with its comments and attachments.
+    /// One ticket with its comments, attachments and history.
     Show {
         /// Ticket key, e.g. SUP-42.
         key: String,
         #[arg(long)]
         json: bool,
     },
+    /// Answer the customer: a public reply mailed to the reporter and
+    /// watchers, threaded, and shown on the tracking page.
+    Reply {
+        key: String,
+        #[command(flatten)]
+        text: ActionText,
+        /// A file to send with the reply (repeatable).
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        #[command(flatten)]
+        author: Author,
+    },
+    /// Change the status (open, pending, resolved, closed); the customer is
+    /// told by mail, with the message when one is given.
+    Status {
+        key: String,
+        #[arg(value_parser = ["open", "pending", "resolved", "closed"])]
+        status: String,
+        #[arg(long, short)]
+        message: Option<String>,
+        #[command(flatten)]
+        author: Author,
+    },
+    /// An internal note: never mailed, never shown to the customer.
+    Note {
+        key: String,
+        #[command(flatten)]
+        text: ActionText,
+        #[command(flatten)]
+        author: Author,
+    },
+}
+
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct ActionText {
+    /// The text.
+    #[arg(long, short)]
+    message: Option<String>,
+    /// Read the text from a file ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct Author {
+    /// Who acts, recorded in the history [default: $MAILGATE_AGENT, else
+    /// "cli:$USER"].
+    #[arg(long = "as", value_name = "EMAIL", env = "MAILGATE_AGENT")]
+    author: Option<String>,
+}
+
+impl Author {
+    fn name(&self) -> String {
+        self.author.clone().unwrap_or_else(|| {
+            format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            )
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -167,6 +234,9 @@ fn main() -> ExitCode {
         print!("{}", config::EXAMPLE);
         return ExitCode::SUCCESS;
     }
+    if let Command::ApiToken { name } = &cli.command {
+        return ExitCode::from(commands::api_token(name));
+    }
     let settings = match config::load(cli.config.as_deref(), None) {
         Ok(settings) => settings,
         Err(e) => {
@@ -206,6 +276,54 @@ fn main() -> ExitCode {
             Command::Tickets {
                 action: TicketsAction::Show { key, json },
             } => commands::tickets_show(&settings, key, *json).await,
+            Command::Tickets {
+                action:
+                    TicketsAction::Reply {
+                        key,
+                        text,
+                        attach,
+                        author,
+                    },
+            } => match commands::action_text(text.message.as_deref(), text.file.as_deref()) {
+                Ok(text) => {
+                    let action = commands::TeamAction::Reply {
+                        text,
+                        attachments: attach,
+                    };
+                    commands::team_action(&settings, key, &author.name(), action).await
+                }
+                Err(why) => {
+                    eprintln!("mailgate: {why}");
+                    exit::USAGE
+                }
+            },
+            Command::Tickets {
+                action: TicketsAction::Note { key, text, author },
+            } => match commands::action_text(text.message.as_deref(), text.file.as_deref()) {
+                Ok(text) => {
+                    let action = commands::TeamAction::Note { text };
+                    commands::team_action(&settings, key, &author.name(), action).await
+                }
+                Err(why) => {
+                    eprintln!("mailgate: {why}");
+                    exit::USAGE
+                }
+            },
+            Command::Tickets {
+                action:
+                    TicketsAction::Status {
+                        key,
+                        status,
+                        message,
+                        author,
+                    },
+            } => {
+                let action = commands::TeamAction::Status {
+                    status,
+                    message: message.as_deref().map(mailgate::intake::body::tidy),
+                };
+                commands::team_action(&settings, key, &author.name(), action).await
+            }
             Command::Migrate => commands::migrate(&settings).await,
             Command::Customers { action } => {
                 use commands::CustomersAction as A;
@@ -227,7 +345,7 @@ fn main() -> ExitCode {
                 };
                 commands::customers(&settings, action).await
             }
-            Command::Config { .. } => exit::OK,
+            Command::Config { .. } | Command::ApiToken { .. } => exit::OK,
         }
     });
     ExitCode::from(status)

@@ -591,3 +591,6 @@ async fn hold_policy_files_strangers_as_held_without_answering_them() {
         "the team is told, the stranger is not"
     );
 }
+
+#[path = "replies/conversation.rs"]
+mod conversation;

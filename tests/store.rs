@@ -540,3 +540,6 @@ fn config_example_prints_the_documented_file() {
     assert_eq!(code, 0);
     assert_eq!(out, config::EXAMPLE);
 }
+
+#[path = "store/conversation.rs"]
+mod conversation;

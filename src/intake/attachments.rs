@@ -17,37 +17,71 @@ fn is_reserved_device(stem: &str) -> bool {
         && upper.as_bytes()[3].is_ascii_digit())
 }
 
+/// Content types and their usual extension; for an extension, the first
+/// type listed is the one it is read as.
+const TYPES: &[(&str, &str)] = &[
+    ("application/pdf", "pdf"),
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/jpeg", "jpeg"),
+    ("image/jpg", "jpg"),
+    ("image/pjpeg", "jpg"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+    ("image/svg+xml", "svg"),
+    ("image/bmp", "bmp"),
+    ("image/tiff", "tiff"),
+    ("text/plain", "txt"),
+    ("text/plain", "log"),
+    ("text/csv", "csv"),
+    ("text/html", "html"),
+    ("text/calendar", "ics"),
+    ("application/xml", "xml"),
+    ("text/xml", "xml"),
+    ("application/json", "json"),
+    ("application/zip", "zip"),
+    ("application/x-zip-compressed", "zip"),
+    ("application/gzip", "gz"),
+    ("application/x-gzip", "gz"),
+    ("message/rfc822", "eml"),
+    ("message/delivery-status", "txt"),
+    ("application/vnd.ms-tnef", "dat"),
+    ("application/ms-tnef", "dat"),
+    ("application/msword", "doc"),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+    ),
+    ("application/vnd.ms-excel", "xls"),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    ("application/vnd.oasis.opendocument.text", "odt"),
+    ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+    ("application/pkcs7-signature", "p7s"),
+    ("application/x-pkcs7-signature", "p7s"),
+];
+
 /// A file-name extension for a content type, for parts sent without a name.
 pub fn extension_for(content_type: &str) -> &'static str {
-    match content_type {
-        "application/pdf" => "pdf",
-        "image/png" => "png",
-        "image/jpeg" | "image/jpg" | "image/pjpeg" => "jpg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/svg+xml" => "svg",
-        "image/bmp" => "bmp",
-        "image/tiff" => "tiff",
-        "text/plain" => "txt",
-        "text/csv" => "csv",
-        "text/html" => "html",
-        "text/calendar" => "ics",
-        "text/xml" | "application/xml" => "xml",
-        "application/json" => "json",
-        "application/zip" | "application/x-zip-compressed" => "zip",
-        "application/gzip" | "application/x-gzip" => "gz",
-        "message/rfc822" => "eml",
-        "message/delivery-status" => "txt",
-        "application/ms-tnef" | "application/vnd.ms-tnef" => "dat",
-        "application/msword" => "doc",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
-        "application/vnd.ms-excel" => "xls",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
-        "application/vnd.oasis.opendocument.text" => "odt",
-        "application/vnd.oasis.opendocument.spreadsheet" => "ods",
-        "application/pkcs7-signature" | "application/x-pkcs7-signature" => "p7s",
-        _ => "bin",
-    }
+    TYPES
+        .iter()
+        .find(|(t, _)| *t == content_type)
+        .map_or("bin", |(_, ext)| ext)
+}
+
+/// The content type of a file by its name's extension, for files the team
+/// attaches.
+pub fn content_type_for(filename: &str) -> &'static str {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    TYPES
+        .iter()
+        .find(|(_, e)| *e == ext)
+        .map_or("application/octet-stream", |(t, _)| t)
 }
 
 /// A safe file name: the last path component only; no control characters,

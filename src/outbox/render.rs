@@ -274,8 +274,15 @@ fn base(
     if let Some(parent) = envelope.in_reply_to {
         builder = builder.in_reply_to(format!("<{parent}>"));
     }
-    for reference in envelope.references {
-        builder = builder.references(format!("<{reference}>"));
+    // One header with every id: lettre's `references` replaces the header
+    // on each call, it does not append.
+    if !envelope.references.is_empty() {
+        let ids: Vec<String> = envelope
+            .references
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect();
+        builder = builder.references(ids.join(" "));
     }
     Ok(builder)
 }
