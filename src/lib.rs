@@ -10,3 +10,4 @@ pub mod intake;
 pub mod outbox;
 pub mod source;
 pub mod store;
+pub mod web;

@@ -2,28 +2,577 @@
 //! client quoted below (or above) it, their signature, or their phone's
 //! footer. Works on plain text; HTML is turned into text first, with
 //! `<blockquote>` rendered as `> ` lines.
+//!
+//! Mail clients mark the history in two ways, and the two need different
+//! handling:
+//! - prefixed: every quoted line starts with `>` (Gmail, Apple Mail,
+//!   Thunderbird, mutt...). The prefix is reliable wherever it appears, so
+//!   those lines are dropped one by one, which also handles answers written
+//!   below the quote or between quoted lines.
+//! - unprefixed: the history is pasted as is below an attribution line, a
+//!   separator such as `-----Original Message-----` or a `From:`/`Sent:`
+//!   header block (Outlook, Yahoo, Samsung, Zimbra, Notes...). Nothing marks
+//!   where it ends, so everything from its first line on is dropped; these
+//!   clients only top-post.
+//!
+//! The raw message is kept elsewhere, so erring towards dropping a doubtful
+//! history costs less than pasting a whole thread into a comment; the rules
+//! are still written so that ordinary sentences (one mentioning "wrote:",
+//! or starting with "From:") survive.
 
-/// The new text of a reply.
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::body;
+
+/// Attribution lines longer than this are sentences, not attributions; the
+/// bound also keeps the wrapped-line joins cheap on pathological input.
+const MAX_ATTRIBUTION_CHARS: usize = 300;
+
+/// How many lines a client may wrap an attribution over (Gmail wraps its
+/// plain-text part at 78 columns).
+const MAX_ATTRIBUTION_LINES: usize = 3;
+
+/// How far below a `From:` line the rest of a header block is looked for;
+/// a long `To:` list may wrap over a few lines.
+const HEADER_BLOCK_WINDOW: usize = 6;
+
+/// The new text of a reply: never fails, and is empty when the message was
+/// nothing but a quote (someone answered with an attachment only).
 pub fn reply_text(text: &str) -> String {
-    super::body::tidy(text)
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = text.split('\n').collect();
+    let own = own_lines(&lines).join("\n");
+    // After the history is gone: a quoted signature could otherwise be taken
+    // for the sender's, and the sender's may sit above a long quote.
+    let unsigned = body::strip_signature(&own);
+    body::tidy(&without_footer_lines(unsigned))
+}
+
+/// The lines the sender wrote, in order. Prefixed quotes and the
+/// attribution introducing them are skipped wherever they are; an
+/// unprefixed history ends the reply.
+fn own_lines<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if is_quoted(lines[i]) {
+            i += 1;
+            continue;
+        }
+        if let Some(len) = attribution_len(lines, i) {
+            if introduces_prefixed_quote(lines, i + len) {
+                i += len;
+                continue;
+            }
+            return without_trailing_rules(kept);
+        }
+        if starts_unprefixed_history(lines, i) {
+            return without_trailing_rules(kept);
+        }
+        kept.push(lines[i]);
+        i += 1;
+    }
+    kept
+}
+
+fn is_quoted(line: &str) -> bool {
+    line.trim_start().starts_with('>')
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+/// Whether the first non-blank line from `from` on is quoted: an
+/// attribution followed by plain text introduces an unprefixed history
+/// (Yahoo), one followed by `>` lines only labels them.
+fn introduces_prefixed_quote(lines: &[&str], from: usize) -> bool {
+    lines
+        .iter()
+        .skip(from)
+        .find(|l| !is_blank(l))
+        .is_some_and(|l| is_quoted(l))
+}
+
+/// Blank lines and horizontal rules the client put above the history (the
+/// underscore line of Outlook) belong to it, not to the reply.
+fn without_trailing_rules(mut kept: Vec<&str>) -> Vec<&str> {
+    while kept.last().is_some_and(|l| is_blank(l) || is_rule(l)) {
+        kept.pop();
+    }
+    kept
+}
+
+fn is_rule(line: &str) -> bool {
+    let line = line.trim();
+    line.chars().count() >= 3 && line.chars().all(|c| "_-=─━*~".contains(c))
+}
+
+/// An attribution: "On Mon, Nov 23, 2026 at 10:02 AM Support
+/// <support@example.com> wrote:" and its French, German, Spanish, Dutch,
+/// Italian and Portuguese forms. Requiring a digit (the date) and the verb
+/// at the very end keeps sentences like "On Friday my manager wrote: ..."
+/// out.
+static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            on \s .*\d.* \s wrote
+          | le \s .*\d.* \s a \s+ [ée]crit
+          | am \s .*\d.* \s schrieb \b .*
+          | el \s .*\d.* \s escribi[óo]
+          | op \s .*\d.* \s schreef \b .*
+          | il \s .*\d.* \s ha \s+ scritto
+          | em \s .*\d.* \s escreveu
+          | .{0,100} <[^<>\s@]+@[^<>\s]+> \s* (?:wrote|a \s+ [ée]crit|schrieb|escribi[óo])
+        )\s*:$",
+    )
+    .expect("valid regex")
+});
+
+/// How many lines (1 to 3) the attribution starting at `i` spans, if one
+/// does. A wrapped attribution breaks mid-phrase, so a candidate whose
+/// inner lines end a sentence is two sentences of the sender's instead.
+fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
+    let mut joined = String::new();
+    for (k, line) in lines.iter().skip(i).take(MAX_ATTRIBUTION_LINES).enumerate() {
+        let line = line.trim();
+        if line.is_empty() || is_quoted(line) {
+            return None;
+        }
+        if k > 0 {
+            if joined.ends_with(['.', '!', '?', ':']) {
+                return None;
+            }
+            joined.push(' ');
+        }
+        joined.push_str(line);
+        if joined.len() > MAX_ATTRIBUTION_CHARS {
+            return None;
+        }
+        if ATTRIBUTION.is_match(&joined) {
+            return Some(k + 1);
+        }
+    }
+    None
+}
+
+/// Whether an unprefixed history starts at line `i`.
+fn starts_unprefixed_history(lines: &[&str], i: usize) -> bool {
+    is_separator(lines[i]) || is_attribution_run_into_quote(lines[i]) || header_block_at(lines, i)
+}
+
+/// A line that only ever introduces an earlier message: Outlook's
+/// `-----Original Message-----`, Zimbra's `----- Mail original -----`,
+/// Proton's `------- Original Message -------`, Samsung's `-------- Message
+/// d'origine --------`, forwarding markers, and Notes' `-----"Support"
+/// <support@example.com> wrote: -----`.
+fn is_separator(line: &str) -> bool {
+    static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^(?:
+                -{2,} \s* (?:original \s+ message|message \s+ d['’] \s* origine|mail \s+ original
+                    |message \s+ original|courriel \s+ original|forwarded \s+ message
+                    |message \s+ transf[ée]r[ée]|ursprüngliche \s+ nachricht
+                    |weitergeleitete \s+ nachricht|mensaje \s+ original|mensaje \s+ reenviado
+                    |messaggio \s+ originale|messaggio \s+ inoltrato|oorspronkelijk \s+ bericht
+                    |doorgestuurd \s+ bericht|mensagem \s+ original) \s* -{2,}
+              | -{3,} .{1,160}? (?:wrote|a \s+ [ée]crit|schrieb|escribi[óo]) \s* : \s* -{3,}
+              | begin \s+ forwarded \s+ message \s* :
+              | d[ée]but \s+ du \s+ message \s+ r[ée]exp[ée]di[ée] \s* :
+            )$",
+        )
+        .expect("valid regex")
+    });
+    SEPARATOR.is_match(line.trim())
+}
+
+/// Yahoo Mail for Android runs the quoted text into the attribution line:
+/// "Le lun., nov. 23, 2026 à 10:02, Support<support@example.com> a écrit :
+/// Bonjour...". The address in angle brackets and the date make it
+/// specific enough to cut on.
+fn is_attribution_run_into_quote(line: &str) -> bool {
+    static RUN_IN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^(?:on|le|am|el) \s .*\d.* <[^<>\s@]+@[^<>\s]+> \s* (?:wrote|a \s+ [ée]crit|schrieb|escribi[óo]) \s* : \s+ \S",
+        )
+        .expect("valid regex")
+    });
+    RUN_IN.is_match(line.trim())
+}
+
+/// A `Label: value` line of the header blocks Outlook, Samsung, Zimbra and
+/// Notes put above an unprefixed history. Labels may be bold (`*From:*` in
+/// text rendered from HTML) and French ones take a (no-break) space before
+/// the colon.
+static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^\*? (?:
+            from|de|von|van|da|exp[ée]diteur
+          | sent|envoy[ée]|envoy[ée] \s+ le|gesendet|enviado|inviato|verzonden
+          | date|datum|fecha|data
+          | to|à|a|pour|an|para|aan|destinataire
+          | cc|cci|bcc
+          | subject|objet|betreff|asunto|oggetto|onderwerp|assunto
+        ) \s* \*? \s* : \*?",
+    )
+    .expect("valid regex")
+});
+
+static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?ix)^\*? (?:from|de|von|van|da|exp[ée]diteur) \s* \*? \s* : \*? \s* \S")
+        .expect("valid regex")
+});
+
+/// A header block starting at line `i`: header lines leading to a sender
+/// line, itself followed closely by at least two more header lines. A
+/// lone "From: the logs, it looks like..." is the sender's sentence.
+fn header_block_at(lines: &[&str], i: usize) -> bool {
+    let is_header = |l: &str| HEADER_LINE.is_match(l.trim_start());
+    let is_from = |l: &str| FROM_LINE.is_match(l.trim_start());
+    if !is_header(lines[i]) {
+        return false;
+    }
+    // Notes puts `To:` before `From:`; Outlook starts with `From:`.
+    let Some(from_at) = (i..lines.len())
+        .take(HEADER_BLOCK_WINDOW)
+        .take_while(|&j| is_header(lines[j]))
+        .find(|&j| is_from(lines[j]))
+    else {
+        return false;
+    };
+    let before = from_at - i;
+    let after = lines[from_at + 1..]
+        .iter()
+        .take(2 * HEADER_BLOCK_WINDOW)
+        .filter(|l| !is_blank(l))
+        .take(HEADER_BLOCK_WINDOW)
+        .filter(|l| !is_quoted(l) && is_header(l) && !is_from(l))
+        .count();
+    before + after >= 2
+}
+
+/// The text without the lines mail apps add on their own ("Sent from my
+/// iPhone", "Get Outlook for Android"...). Only whole lines go: the same
+/// words inside a sentence are the sender's.
+fn without_footer_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| !is_app_footer(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a line is a mail app's footer, once its links are reduced to
+/// their text: Outlook writes `Get Outlook for iOS<https://aka.ms/o0ukef>`,
+/// Proton `Sent with [Proton Mail](https://proton.me/) secure email.`
+fn is_app_footer(line: &str) -> bool {
+    static ANGLE_LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\s*<(?:https?://|mailto:)[^<>]*>").expect("valid regex"));
+    static MARKDOWN_LINK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\[([^\[\]]*)\]\((?:https?://|mailto:)[^()]*\)").expect("valid regex")
+    });
+    static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^(?:
+                sent \s+ from \s+ my \s+ (?:
+                    iphone|ipad|ipod(?:\s+touch)?|apple \s+ watch
+                  | android(?:\s+(?:phone|device|tablet|smartphone))?
+                  | samsung(?:\s+[\w-]+){0,3} | galaxy(?:\s+[\w-]+){0,3}
+                  | (?:blackberry|huawei|xiaomi|pixel|oneplus|motorola|nokia)(?:\s+[\w-]+){0,2}
+                  | mobile(?:\s+(?:phone|device))? | smartphone | phone | tablet)
+              | sent \s+ from \s+ my \s+ android \s+ device \s+ with \s+ k-9 \s+ mail\. \s+ please \s+ excuse \s+ my \s+ brevity
+              | envoy[ée] \s+ (?:de|depuis) \s+ mon \s+ (?:
+                    iphone|ipad|apple \s+ watch
+                  | appareil(?:\s+[\w-]+){0,2} | smartphone(?:\s+[\w-]+){0,3}
+                  | t[ée]l[ée]phone(?:\s+[\w-]+){0,2} | mobile
+                  | (?:samsung|galaxy|huawei|xiaomi|pixel)(?:\s+[\w-]+){0,2})
+              | envoy[ée] \s+ de \s+ mon \s+ appareil \s+ android \s+ avec \s+ courriel \s+ k-9 \s+ mail\. \s+ veuillez \s+ excuser \s+ ma \s+ bri[èe]vet[ée]
+              | (?:get|download|obtenir|t[ée]l[ée]charger) \s+ outlook \s+ (?:for|pour) \s+ (?:ios|android)
+              | (?:sent \s+ from|envoy[ée] \s+ (?:de|depuis|à \s+ partir \s+ de)) \s+ outlook
+                    (?:\s+ (?:for|pour) \s+ (?:ios|android|mac))?
+              | (?:sent \s+ from|envoy[ée] \s+ (?:de|depuis|à \s+ partir \s+ de)) \s+ yahoo \s+ mail
+                    (?:\s+ (?:on|for|pour|sur) \s+ (?:android|iphone|ios|ipad))?
+              | sent \s+ with \s+ proton \s* mail \s+ secure \s+ email
+              | envoy[ée] \s+ avec \s+ la \s+ messagerie \s+ s[ée]curis[ée]e \s+ proton \s* mail
+              | (?:sent \s+ from|envoy[ée] \s+ depuis) \s+ proton \s* mail \s+ (?:mobile|(?:for|pour) \s+ (?:ios|android))
+              | sent \s+ from \s+ mail \s+ for \s+ windows(?:\s+1[01])?
+              | envoy[ée] \s+ (?:à \s+ partir \s+ de|depuis) \s+ courrier \s+ pour \s+ windows(?:\s+1[01])?
+            )[.!]?$",
+        )
+        .expect("valid regex")
+    });
+    let line = line.trim();
+    if line.is_empty() || line.len() > 200 {
+        return false;
+    }
+    let line = ANGLE_LINK.replace_all(line, "");
+    let line = MARKDOWN_LINK.replace_all(&line, "$1");
+    FOOTER.is_match(line.trim())
 }
 
 #[cfg(test)]
-mod scratch {
+mod tests {
+    use super::*;
+
     #[test]
-    fn quote_scratch_render() {
-        let mut files: Vec<_> = std::fs::read_dir("/tmp/scratch")
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        for f in files {
-            let h = std::fs::read_to_string(&f).unwrap();
-            println!(
-                "===== {}\n{}=====",
-                f.display(),
-                crate::intake::body::html_to_text(&h)
+    fn prefixed_quote_and_its_attribution_are_dropped() {
+        let text = "Thanks, it works.\n\nOn Mon, Nov 23, 2026 at 10:02 AM Support <support@example.com> wrote:\n\n> Hello,\n>\n> Try 4.2.1.\n";
+        assert_eq!(reply_text(text), "Thanks, it works.");
+    }
+
+    #[test]
+    fn attribution_wrapped_over_lines_is_recognised() {
+        let text = "Merci.\n\nLe lun. 23 nov. 2026 à 10:02, Support Mailgate <support@example.com> a\nécrit\u{a0}:\n\n> Bonjour\n";
+        assert_eq!(reply_text(text), "Merci.");
+        let text = "Thanks.\n\nOn Mon, Nov 23, 2026 at 10:02 AM Support <\nsupport@example.com>\nwrote:\n\n> Hello\n";
+        assert_eq!(reply_text(text), "Thanks.");
+    }
+
+    #[test]
+    fn attributions_in_other_languages() {
+        for attribution in [
+            "Am 23.11.2026 um 10:02 schrieb Support <support@example.com>:",
+            "El lun, 23 nov 2026 a las 10:02, Support (<support@example.com>) escribió:",
+            "Op ma 23 nov. 2026 om 10:02 schreef Support <support@example.com>:",
+            "Il giorno lun 23 nov 2026 alle ore 10:02 Support <support@example.com> ha scritto:",
+            "Le 23/11/2026 à 10:02, Support a écrit :",
+            "On 23/11/2026 10:02, Support wrote:",
+        ] {
+            // Unprefixed history below: the attribution alone must cut it.
+            let text = format!("Answer.\n\n{attribution}\nOld text\n");
+            assert_eq!(reply_text(&text), "Answer.", "{attribution}");
+        }
+    }
+
+    #[test]
+    fn attribution_followed_by_plain_text_cuts_the_rest() {
+        let text = "Hello,\nStill broken.\n\n    On Monday, November 23, 2026 at 10:02:41 AM GMT, Support <support@example.com> wrote:  \n \n Hello Margaret,\nWe have received your request.\n";
+        assert_eq!(reply_text(text), "Hello,\nStill broken.");
+    }
+
+    #[test]
+    fn attribution_run_into_the_quote_cuts_the_rest() {
+        let text = "Merci\n\n  Le lun., nov. 23, 2026 à 10:02, Support<support@example.com> a écrit :   Bonjour Gérard, la version...\n";
+        assert_eq!(reply_text(text), "Merci");
+    }
+
+    #[test]
+    fn bottom_posted_and_inline_answers_are_kept_in_order() {
+        let bottom = "On Mon, Nov 23, 2026 at 10:02:11AM +0000, Support wrote:\n> Which account?\n\nIt runs as orbit.\n";
+        assert_eq!(reply_text(bottom), "It runs as orbit.");
+        let inline = "Hi,\n\nOn 2026-11-23 10:02, Support wrote:\n> 1. Version?\n\n4.0.2\n\n> 2. Partners?\n\nOnly SFTP ones.\n\n> Regards\n\nThanks\n";
+        assert_eq!(
+            reply_text(inline),
+            "Hi,\n\n4.0.2\n\nOnly SFTP ones.\n\nThanks"
+        );
+    }
+
+    #[test]
+    fn separators_cut_the_rest() {
+        for separator in [
+            "-----Original Message-----",
+            "-----Message d'origine-----",
+            "-----Message d’origine-----",
+            "----- Mail original -----",
+            "------- Original Message -------",
+            "-------- Message original --------",
+            "-------- Original message --------",
+            "-------- Forwarded Message --------",
+            "---------- Forwarded message ---------",
+            "-----Ursprüngliche Nachricht-----",
+            "-----\"Support\" <support@example.com> a écrit : -----",
+            "-----Support <support@example.com> wrote: -----",
+            "Begin forwarded message:",
+        ] {
+            let text = format!("Answer.\n\n{separator}\nFrom: x\nold\n");
+            assert_eq!(reply_text(&text), "Answer.", "{separator}");
+        }
+    }
+
+    #[test]
+    fn outlook_header_blocks_cut_the_rest_with_the_rule_above() {
+        let english = "Answer.\n________________________________\nFrom: Support <support@example.com>\nSent: Monday, November 23, 2026 10:02\nTo: Priya <p@b.com>\nSubject: Re: [SUP-19] Slow\n\nHi Priya,\n";
+        assert_eq!(reply_text(english), "Answer.");
+        let french = "Réponse.\n\nDe\u{a0}: Support <support@example.com>\nEnvoyé\u{a0}: lundi 23 novembre 2026 10:02\nÀ\u{a0}: Marie\nObjet\u{a0}: Re: x\n\nBonjour\n";
+        assert_eq!(reply_text(french), "Réponse.");
+        let notes = "Answer.\n\n\nFrom:\tSupport <support@example.com>\nTo:\tdavid@m.co.uk\nDate:\t23/11/2026 10:02\nSubject:\tRe: x\n";
+        assert_eq!(reply_text(notes), "Answer.");
+        let to_first = "Réponse.\nA : bernard@l.fr\nDe : \"Support\" <support@example.com>\nDate : 23/11/2026 10:02\nObjet : Re: x\nold\n";
+        assert_eq!(reply_text(to_first), "Réponse.");
+        let wrapped_to = "Answer.\nFrom: Support <support@example.com>\nSent: Monday\nTo: a@x.com; b@x.com;\n c@x.com\nCc: d@x.com\nSubject: x\nold\n";
+        assert_eq!(reply_text(wrapped_to), "Answer.");
+    }
+
+    #[test]
+    fn lone_header_like_lines_are_the_senders_text() {
+        let text = "From: the logs it looks like the token expires.\nTo: be honest I am not sure.\n\nThanks";
+        assert_eq!(reply_text(text), text);
+        let text = "Subject: the export\n\nFrom: Support <support@example.com>\nSent: Monday\nTo: me\nold\n";
+        assert_eq!(reply_text(text), "Subject: the export");
+    }
+
+    #[test]
+    fn sentences_mentioning_wrote_are_kept() {
+        let text = "Your colleague wrote: \"restart the service\".\nOn Friday my manager wrote: escalate by Tuesday.\nOn Friday my manager wrote:\nescalate.\nLe technicien a écrit : redémarrez.";
+        assert_eq!(reply_text(text), text);
+    }
+
+    #[test]
+    fn a_sentence_is_not_joined_with_the_attribution_below_it() {
+        let text = "On 12 November it failed again.\nOn 23/11/2026 10:02, Support wrote:\n> old\n";
+        assert_eq!(reply_text(text), "On 12 November it failed again.");
+    }
+
+    #[test]
+    fn signature_goes_even_above_a_long_quote() {
+        let quote = "> quoted line\n".repeat(40);
+        let text = format!(
+            "Confirmed.\n\n-- \nBen Walker\n+44 161 496 0321\n\nOn 23/11/2026 10:02, Support wrote:\n{quote}"
+        );
+        assert_eq!(reply_text(&text), "Confirmed.");
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(reply_text(&crlf), "Confirmed.");
+    }
+
+    #[test]
+    fn a_plain_signature_stays() {
+        let text = "Thanks,\nJohn Carter\nIT Manager\nTel: +44 20 7946 0958";
+        assert_eq!(reply_text(text), text);
+    }
+
+    #[test]
+    fn app_footers_go_only_as_lines_of_their_own() {
+        for footer in [
+            "Sent from my iPhone",
+            "Sent from my iPad",
+            "Sent from my Samsung Galaxy smartphone.",
+            "Sent from my Galaxy",
+            "Sent from my Android device with K-9 Mail. Please excuse my brevity.",
+            "Envoyé de mon iPhone",
+            "Envoyé depuis mon appareil Galaxy",
+            "Envoyé de mon appareil Android avec Courriel K-9 Mail. Veuillez excuser ma brièveté.",
+            "Get Outlook for iOS<https://aka.ms/o0ukef>",
+            "Get Outlook for Android <https://aka.ms/AAb9ysg>",
+            "Obtenir Outlook pour iOS",
+            "Obtenir Outlook pour Android<https://aka.ms/AAb9ysg>",
+            "Envoyé depuis Outlook pour Android",
+            "Sent from Yahoo Mail on Android",
+            "Sent from Yahoo Mail for iPhone",
+            "Envoyé de Yahoo Mail pour Android",
+            "Sent with Proton Mail secure email.",
+            "Sent with [Proton Mail](https://proton.me/) secure email.",
+            "Envoyé avec la messagerie sécurisée Proton Mail.",
+            "Sent from Mail for Windows",
+            "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows 10",
+            "Envoyé à partir de Courrier<https://go.microsoft.com/fwlink/?LinkId=550986> pour Windows",
+        ] {
+            assert_eq!(
+                reply_text(&format!("Answer.\n\n{footer}\n")),
+                "Answer.",
+                "{footer}"
             );
+        }
+        let sentence = "I sent from my iPhone the screenshot you asked for.\nSent from my iPhone while on the road, sorry.";
+        assert_eq!(reply_text(sentence), sentence);
+    }
+
+    #[test]
+    fn a_message_that_is_only_a_quote_gives_nothing() {
+        assert_eq!(
+            reply_text(
+                "\n\nEnvoyé de mon iPhone\n\n> Le 23 nov. 2026 à 14:10, Support <support@example.com> a écrit :\n> \n> Bonjour\n"
+            ),
+            ""
+        );
+        assert_eq!(reply_text("-----Original Message-----\nFrom: a\nold\n"), "");
+        assert_eq!(reply_text(""), "");
+    }
+
+    #[test]
+    fn text_is_tidied() {
+        assert_eq!(reply_text("\n\n  a  \n\n\n\nb\n\n"), "  a\n\nb");
+    }
+
+    /// Odd inputs never panic and always come out tidy.
+    #[test]
+    fn odd_inputs_never_panic() {
+        const FRAGMENTS: &[&str] = &[
+            "",
+            "\n",
+            "\r",
+            "\r\n",
+            ">",
+            "> ",
+            "-- ",
+            "--",
+            "-----",
+            "_____",
+            "On",
+            "On 1 wrote:",
+            "Le 1 a écrit :",
+            "wrote:",
+            "From:",
+            "From: x",
+            "Sent:",
+            "To:",
+            "De :",
+            "À :",
+            "Objet :",
+            "<",
+            ">",
+            "<a@b>",
+            "a@b",
+            "[x](https://y)",
+            "<https://",
+            "\u{a0}",
+            "\u{202f}",
+            "\u{feff}",
+            "é",
+            "日本",
+            "🦀",
+            "\u{0}",
+            "\t",
+            "Sent from my iPhone",
+            "Envoyé de mon",
+            "-----Original Message-----",
+            "-----\"x\" <a@b> wrote: -----",
+            "On 23/11/2026, X <a@b> wrote:   rest",
+            "*From:*",
+        ];
+        // A small deterministic generator: no proptest needed for this.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let count = (next() % 12) as usize;
+            let mut text = String::new();
+            for _ in 0..count {
+                text.push_str(FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]);
+                if next() % 2 == 0 {
+                    text.push('\n');
+                }
+            }
+            let out = reply_text(&text);
+            assert!(!out.contains("\n\n\n"), "{text:?} -> {out:?}");
+            assert!(
+                !out.starts_with('\n') && !out.ends_with('\n'),
+                "{text:?} -> {out:?}"
+            );
+            assert!(!out.contains('\r'), "{text:?} -> {out:?}");
+        }
+        for text in [
+            "x".repeat(100_000),
+            "On 1 ".repeat(20_000) + "wrote:",
+            "> \n".repeat(20_000),
+            "From: a\n".repeat(5_000),
+            "Le 1\n".repeat(5_000),
+        ] {
+            let _ = reply_text(&text);
         }
     }
 }
