@@ -84,6 +84,40 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
         }
     };
     let (stop, shutdown) = watch::channel(false);
+    // The tracking page and team API, bound before any source starts. A
+    // failed bind ends `run` at once: an address already in use is most
+    // often the previous instance still stopping, which a restart later
+    // fixes (75, TEMPFAIL); any other failure (an address that is not this
+    // machine's, a port that needs privileges) needs the configuration
+    // changed (78, CONFIG).
+    let web = if once {
+        None
+    } else {
+        match crate::web::bind(settings.http_listen).await {
+            Ok(listener) => {
+                info!(listen = %settings.http_listen, "tracking page and team API listening");
+                Some(tokio::spawn(crate::web::serve(
+                    Arc::new(settings.clone()),
+                    store.clone(),
+                    listener,
+                    shutdown.clone(),
+                )))
+            }
+            Err(e) => {
+                error!(listen = %settings.http_listen, error = %e, "cannot listen for HTTP (http.listen)");
+                eprintln!(
+                    "mailgate: cannot listen on {} (http.listen): {e}",
+                    settings.http_listen
+                );
+                store.close().await;
+                return if e.kind() == std::io::ErrorKind::AddrInUse {
+                    exit::TEMPFAIL
+                } else {
+                    exit::CONFIG
+                };
+            }
+        }
+    };
     let mut tasks: JoinSet<Result<(), String>> = JoinSet::new();
 
     for mailbox in settings.mailboxes.clone() {
@@ -161,6 +195,15 @@ pub async fn run(settings: Settings, once: bool) -> u8 {
         }
     } else if let Some(sender) = sender {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, sender).await;
+    }
+    if let Some(web) = web {
+        // Stopped by the same `shutdown`; requests in progress may finish.
+        match tokio::time::timeout(SHUTDOWN_GRACE, web).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => error!(error = %e, "the HTTP server failed"),
+            Ok(Err(e)) => error!(error = %e, "the HTTP server task failed"),
+            Err(_) => warn!("HTTP requests still running after {SHUTDOWN_GRACE:?}; exiting anyway"),
+        }
     }
     store.close().await;
     if once && failures > 0 {

@@ -576,3 +576,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod scratch {
+    #[test]
+    fn quote_scratch_render() {
+        let mut files: Vec<_> = std::fs::read_dir("/tmp/scratch").unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for f in files {
+            let h = std::fs::read_to_string(&f).unwrap();
+            let expected_path = format!("/work/main/fixtures/replies/{}", f.file_name().unwrap().to_str().unwrap().replace(".html", ".txt"));
+            let expected = std::fs::read_to_string(expected_path).unwrap();
+            let got = super::reply_text(&crate::intake::body::html_to_text(&h));
+            if got.trim_end() != expected.trim_end() {
+                println!("===== {}\n{}\n----- expected\n{}=====", f.display(), got, expected);
+            } else {
+                println!("same: {}", f.display());
+            }
+        }
+    }
+}

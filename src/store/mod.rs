@@ -595,6 +595,19 @@ impl Store {
                 Filed::Comment { key: thread.key }
             }
             Plan::NewTicket(ticket, status, follows) => {
+                // A ticket continuing an old one is described by what was
+                // written now; the quoted history is the old ticket's.
+                let continuing;
+                let ticket = match &follows {
+                    Some(_) if !ticket.reply.is_empty() => {
+                        continuing = NewTicket {
+                            description: ticket.reply.clone(),
+                            ..ticket.clone()
+                        };
+                        &continuing
+                    }
+                    _ => ticket,
+                };
                 let key = self
                     .create_ticket(
                         &mut tx,

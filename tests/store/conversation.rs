@@ -459,6 +459,7 @@ async fn story(url: &str) {
     };
     let new = store.ticket(&key).await.unwrap();
     assert_eq!(new.follows.as_deref(), Some("SUP-1"));
+    assert_eq!(new.description, "Le problème revient.");
     let old = store.ticket("SUP-1").await.unwrap();
     assert_eq!(old.status, "closed");
     assert!(
