@@ -298,7 +298,13 @@ fn build_ticket(
             .map(body::html_to_text)
             .unwrap_or_default(),
     };
-    let reply = quote::reply_text(&body);
+    // A forward's body is what the sender shares, not history: only its
+    // signature goes.
+    let reply = if self::subject::is_forward(mail.subject.as_deref().unwrap_or_default()) {
+        body::tidy(body::strip_signature(&body))
+    } else {
+        quote::reply_text(&body)
+    };
     let reply_fields = fields::stated(
         &body::take_keyword_lines(&reply, &rules.vocabulary).0,
         &rules.vocabulary,

@@ -125,23 +125,56 @@ static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
           | op \s .*\d.* \s schreef \b .*
           | il \s .*\d.* \s ha \s+ scritto
           | em \s .*\d.* \s escreveu
-          | .{0,100} <[^<>\s@]+@[^<>\s]+> \s* (?:wrote|a \s+ [ée]crit|schrieb|escribi[óo])
         )\s*:$",
     )
     .expect("valid regex")
 });
 
+/// An attribution without an opening date phrase: "Support
+/// <support@example.com> wrote:". Only ever one line: joined with the line
+/// above it, it would swallow a sign-off ("Regards,") rendered from HTML
+/// without a blank line between them.
+static ADDRESS_ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^.{0,100} <[^<>\s@]+@[^<>\s]+> \s* (?:wrote|a \s+ [ée]crit|schrieb|escribi[óo]) \s*:$",
+    )
+    .expect("valid regex")
+});
+
 /// How many lines (1 to 3) the attribution starting at `i` spans, if one
-/// does. A wrapped attribution breaks mid-phrase, so a candidate whose
-/// inner lines end a sentence is two sentences of the sender's instead.
+/// does.
 fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
+    let last = lines.len().min(i + MAX_ATTRIBUTION_LINES);
+    for end in i + 1..=last {
+        let joined = joined_lines(&lines[i..end])?;
+        if is_attribution(&joined, end - i) {
+            // A later line that is an attribution by itself is where the
+            // attribution starts; the lines above it are the sender's
+            // ("On behalf of the team,\nJohn\nOn Mon, ... wrote:").
+            let starts_later = (i + 1..end)
+                .any(|j| joined_lines(&lines[j..end]).is_some_and(|s| is_attribution(&s, end - j)));
+            return (!starts_later).then_some(end - i);
+        }
+    }
+    None
+}
+
+fn is_attribution(joined: &str, line_count: usize) -> bool {
+    ATTRIBUTION.is_match(joined) || (line_count == 1 && ADDRESS_ATTRIBUTION.is_match(joined))
+}
+
+/// Lines joined as a client that wrapped them would have written them on
+/// one line, or `None` if they cannot be one attribution: blank or quoted
+/// lines, too long, or an inner line ending a sentence (a client wraps
+/// mid-phrase, so those are sentences of the sender's).
+fn joined_lines(lines: &[&str]) -> Option<String> {
     let mut joined = String::new();
-    for (k, line) in lines.iter().skip(i).take(MAX_ATTRIBUTION_LINES).enumerate() {
+    for line in lines {
         let line = line.trim();
         if line.is_empty() || is_quoted(line) {
             return None;
         }
-        if k > 0 {
+        if !joined.is_empty() {
             if joined.ends_with(['.', '!', '?', ':']) {
                 return None;
             }
@@ -151,11 +184,8 @@ fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
         if joined.len() > MAX_ATTRIBUTION_CHARS {
             return None;
         }
-        if ATTRIBUTION.is_match(&joined) {
-            return Some(k + 1);
-        }
     }
-    None
+    Some(joined)
 }
 
 /// Whether an unprefixed history starts at line `i`.
@@ -302,13 +332,11 @@ fn is_app_footer(line: &str) -> bool {
         )
         .expect("valid regex")
     });
-    let line = line.trim();
-    if line.is_empty() || line.len() > 200 {
-        return false;
-    }
-    let line = ANGLE_LINK.replace_all(line, "");
+    let line = ANGLE_LINK.replace_all(line.trim(), "");
     let line = MARKDOWN_LINK.replace_all(&line, "$1");
-    FOOTER.is_match(line.trim())
+    let line = line.trim();
+    // The longest footer (K-9's) is under 100 characters.
+    !line.is_empty() && line.len() <= 200 && FOOTER.is_match(line)
 }
 
 #[cfg(test)]
@@ -343,6 +371,17 @@ mod tests {
             let text = format!("Answer.\n\n{attribution}\nOld text\n");
             assert_eq!(reply_text(&text), "Answer.", "{attribution}");
         }
+    }
+
+    #[test]
+    fn a_sign_off_is_not_joined_with_the_attribution_below_it() {
+        // As rendered from HTML: no blank line above the attribution.
+        let text = "Still broken.\nRegards,\nMargaret Hughes\nOn Monday, November 23, 2026 at 10:02:41 AM GMT, Support <support@example.com> wrote:\nHello Margaret,\n";
+        assert_eq!(reply_text(text), "Still broken.\nRegards,\nMargaret Hughes");
+        let text = "Regards,\nMargaret\nSupport <support@example.com> wrote:\n> old\n";
+        assert_eq!(reply_text(text), "Regards,\nMargaret");
+        let text = "On behalf of the team,\nJohn\nOn Mon, Nov 23, 2026 at 10:02 AM Support <support@example.com> wrote:\n> old\n";
+        assert_eq!(reply_text(text), "On behalf of the team,\nJohn");
     }
 
     #[test]
@@ -466,6 +505,11 @@ mod tests {
             "Sent from Mail for Windows",
             "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows 10",
             "Envoyé à partir de Courrier<https://go.microsoft.com/fwlink/?LinkId=550986> pour Windows",
+            // A long tracking link, as rendered from Yahoo's HTML.
+            &format!(
+                "Envoyé de Yahoo Mail pour Android <https://go.onelink.me/1?{}>",
+                "a=b&".repeat(60)
+            ),
         ] {
             assert_eq!(
                 reply_text(&format!("Answer.\n\n{footer}\n")),
@@ -573,26 +617,6 @@ mod tests {
             "Le 1\n".repeat(5_000),
         ] {
             let _ = reply_text(&text);
-        }
-    }
-}
-
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn quote_scratch_render() {
-        let mut files: Vec<_> = std::fs::read_dir("/tmp/scratch").unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for f in files {
-            let h = std::fs::read_to_string(&f).unwrap();
-            let expected_path = format!("/work/main/fixtures/replies/{}", f.file_name().unwrap().to_str().unwrap().replace(".html", ".txt"));
-            let expected = std::fs::read_to_string(expected_path).unwrap();
-            let got = super::reply_text(&crate::intake::body::html_to_text(&h));
-            if got.trim_end() != expected.trim_end() {
-                println!("===== {}\n{}\n----- expected\n{}=====", f.display(), got, expected);
-            } else {
-                println!("same: {}", f.display());
-            }
         }
     }
 }

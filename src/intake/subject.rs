@@ -39,6 +39,16 @@ static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// Whether a subject is a forward (`Fwd:`, `TR:`, `WG:`…) rather than a
+/// reply: the text below a forward is shared on purpose, not quoted history.
+pub fn is_forward(subject: &str) -> bool {
+    static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:fwd?|tr|wg|doorst|pd|enc|rv|reenv|i)(?:\s*\[\d+\]|\s*\(\d+\))?[\s\u{a0}]*[:：]")
+            .expect("valid regex")
+    });
+    FORWARD.is_match(subject)
+}
+
 /// A bracketed tag anywhere in the subject.
 static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[([^\[\]]{1,120})\]").expect("valid regex"));
@@ -159,6 +169,16 @@ pub fn analyze(subject: &str, vocabulary: &Vocabulary, key_prefix: &str) -> Subj
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwards_are_told_from_replies_by_the_first_prefix() {
+        for forward in ["Fwd: x", "FW: x", "TR : x", "WG: x", "Fwd[2]: Re: x"] {
+            assert!(is_forward(forward), "{forward}");
+        }
+        for other in ["Re: Fwd: x", "RE: x", "Transfert de fichiers", "x"] {
+            assert!(!is_forward(other), "{other}");
+        }
+    }
     use crate::intake::fields::tests::vocabulary;
 
     fn check(subject: &str, expected: &str) {

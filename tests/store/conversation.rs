@@ -188,7 +188,7 @@ async fn story(url: &str) {
         .expect("the confirmation carries a marker");
     let quoted = |code: &str, id: &str| {
         format!(
-            "From: marie.dupont@acme.fr\nTo: support@example.com\nSubject: TR: export\n\
+            "From: marie.dupont@acme.fr\nTo: support@example.com\nSubject: RE: export\n\
              Message-ID: <{id}>\n\nEncore un détail.\n\n\
              ________________________________\nDe : Support\nEnvoyé : lundi\nÀ : Marie\nObjet : export\n\n\
              Nous avons bien reçu votre demande.\n[ref:{}:{code}]\n",
