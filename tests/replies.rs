@@ -348,13 +348,17 @@ async fn no_robot_of_the_fixtures_gets_an_answer() {
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     let ignored = report.lines().filter(|l| l.contains(": ignored (")).count();
     let tickets = report.lines().filter(|l| l.ends_with(" created")).count();
+    let comments = report
+        .lines()
+        .filter(|l| l.contains(": comment on "))
+        .count();
     assert!(ignored >= 10 && tickets >= 40, "{report}");
 
     let rows = outbox(dir.path()).await;
     assert_eq!(
         rows.len(),
-        2 * tickets,
-        "one confirmation and one notification per ticket, nothing else"
+        2 * tickets + comments,
+        "one confirmation and one notification per ticket, one notification per follow-up, nothing else"
     );
     let store = mailgate::store::Store::open(
         &format!("sqlite://{}/mailgate.db", dir.path().display()),
@@ -372,7 +376,9 @@ async fn no_robot_of_the_fixtures_gets_an_answer() {
         let reporter = store.ticket(key).await.unwrap().reporter_email;
         match row.kind.as_str() {
             "confirmation" => assert_eq!(row.recipients, reporter, "{row:?}"),
-            "notification" => assert_eq!(row.recipients, "team@example.com"),
+            "notification" | "comment-notification" => {
+                assert_eq!(row.recipients, "team@example.com")
+            }
             other => panic!("unexpected {other}"),
         }
         assert!(
