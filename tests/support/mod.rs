@@ -255,11 +255,12 @@ pub fn message(n: usize) -> String {
 }
 
 /// Writes a configuration with these `[[mailboxes]]` (TOML text) and a
-/// SQLite database in `dir`.
+/// SQLite database in `dir`. The HTTP server takes any free port, so that
+/// daemons of tests running at once do not fight for 8080.
 pub fn write_config(dir: &Path, mailboxes: &str) -> PathBuf {
     let path = dir.join("mailgate.toml");
     let text = format!(
-        "[database]\nurl = \"sqlite://{dir}/mailgate.db\"\n[outbox]\ndirectory = \"{dir}/outbox\"\n[intake]\nown_addresses = [\"support@example.com\"]\n{mailboxes}\n",
+        "[database]\nurl = \"sqlite://{dir}/mailgate.db\"\n[outbox]\ndirectory = \"{dir}/outbox\"\n[intake]\nown_addresses = [\"support@example.com\"]\n[http]\nlisten = \"127.0.0.1:0\"\n{mailboxes}\n",
         dir = dir.display()
     );
     std::fs::write(&path, text).unwrap();
