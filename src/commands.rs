@@ -469,15 +469,7 @@ fn attachment_from_file(path: &Path) -> Result<intake::Attachment, String> {
         .unwrap_or_default();
     let filename = intake::attachments::safe_filename(&name).unwrap_or_else(|| "attachment".into());
     let content_type = intake::attachments::content_type_for(&filename).to_owned();
-    Ok(intake::Attachment {
-        filename,
-        content_type,
-        size: data.len(),
-        sha256: intake::sha256_hex(&data),
-        content_id: None,
-        inline: false,
-        data,
-    })
+    Ok(intake::Attachment::new(filename, content_type, data))
 }
 
 /// A team action from the command line.

@@ -9,70 +9,11 @@ use std::process::{Command, Stdio};
 use mailgate::config::{self, Settings};
 use mailgate::intake::{self, MailboxDefaults};
 use mailgate::store::{Filed, Inbound, SourceKind, Store};
-use sqlx::Connection;
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+#[path = "support/database.rs"]
+mod database;
 
-/// A database for one test, dropped at the end when it is PostgreSQL.
-struct TestDb {
-    url: String,
-    _dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
-
-impl TestDb {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/sub/mailgate.db", dir.path().display());
-        TestDb {
-            url,
-            _dir: dir,
-            pg_name: None,
-        }
-    }
-
-    /// A fresh PostgreSQL database, or `None` (said loudly) when the server
-    /// is not there. In CI its absence is a failure.
-    async fn postgres(test: &str) -> Option<Self> {
-        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
-            Ok(conn) => conn,
-            Err(e) => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL is required in CI: {e}"
-                );
-                eprintln!(
-                    "\n*** SKIPPED PostgreSQL half of {test}: cannot connect to {ADMIN_URL}: {e} ***\n"
-                );
-                return None;
-            }
-        };
-        let name = format!("mailgate_{test}_{}", std::process::id());
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        Some(TestDb {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            _dir: tempfile::tempdir().unwrap(),
-            pg_name: Some(name),
-        })
-    }
-
-    async fn drop_pg(&self) {
-        if let Some(name) = &self.pg_name {
-            let mut admin = sqlx::PgConnection::connect(ADMIN_URL).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    }
-}
+use database::TestDb;
 
 fn settings() -> Settings {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/intake/mailgate.toml");

@@ -14,10 +14,8 @@ use mailgate::store::{Filed, Inbound, SourceKind, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 use tokio::sync::watch;
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const API_TOKEN: &str = "desk-3f1c9a7e5b2d";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -114,61 +112,10 @@ Content-Disposition: attachment; filename=\"other.pdf\"\n\
 %PDF-1.4 not really\n\
 --e--\n";
 
-/// A database for one test, dropped at the end when it is PostgreSQL.
-struct TestDb {
-    url: String,
-    pg_name: Option<String>,
-}
+#[path = "support/database.rs"]
+mod database;
 
-impl TestDb {
-    fn sqlite(dir: &Path) -> Self {
-        TestDb {
-            url: format!("sqlite://{}/mailgate.db", dir.display()),
-            pg_name: None,
-        }
-    }
-
-    /// A fresh PostgreSQL database, or `None` (said loudly) when the server
-    /// is not there. In CI its absence is a failure.
-    async fn postgres(test: &str) -> Option<Self> {
-        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
-            Ok(conn) => conn,
-            Err(e) => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL is required in CI: {e}"
-                );
-                eprintln!(
-                    "\n*** SKIPPED PostgreSQL half of {test}: cannot connect to {ADMIN_URL}: {e} ***\n"
-                );
-                return None;
-            }
-        };
-        let name = format!("mailgate_web_{test}_{}", std::process::id());
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        Some(TestDb {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            pg_name: Some(name),
-        })
-    }
-
-    async fn drop_pg(&self) {
-        if let Some(name) = &self.pg_name {
-            let mut admin = sqlx::PgConnection::connect(ADMIN_URL).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    }
-}
+use database::TestDb;
 
 /// The configuration file as an operator writes it.
 fn settings(dir: &Path, url: &str, with_tokens: bool) -> Settings {
@@ -221,7 +168,7 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let url = match db {
             Some(db) => db.url.clone(),
-            None => TestDb::sqlite(dir.path()).url,
+            None => format!("sqlite://{}/mailgate.db", dir.path().display()),
         };
         let settings = Arc::new(settings(dir.path(), &url, with_tokens));
         let store = mailgate::commands::open_store(&settings).await.unwrap();
@@ -903,7 +850,7 @@ async fn api_on_sqlite() {
 
 #[tokio::test]
 async fn api_on_postgres() {
-    let Some(db) = TestDb::postgres("api").await else {
+    let Some(db) = TestDb::postgres("web_api").await else {
         return;
     };
     api_story(Some(&db)).await;

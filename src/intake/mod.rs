@@ -85,6 +85,21 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+impl Attachment {
+    /// A file that is not inline, with its size and checksum.
+    pub fn new(filename: String, content_type: String, data: Vec<u8>) -> Self {
+        Attachment {
+            filename,
+            content_type,
+            size: data.len(),
+            sha256: sha256_hex(&data),
+            content_id: None,
+            inline: false,
+            data,
+        }
+    }
+}
+
 /// A ticket to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewTicket {

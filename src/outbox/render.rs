@@ -334,10 +334,41 @@ pub fn registration(
     Ok(message.formatted())
 }
 
-/// The notification to the support team: the facts and the description,
-/// and headers a mail filter can use. `Reply-To` is the support address when
-/// agents answer through mailgate (their reply goes to the customer from
-/// there, threaded and recorded), else the reporter.
+/// What every mail to the team carries: headers a mail filter can use, and
+/// `Reply-To` the support address when agents answer through mailgate
+/// (their reply goes to the customer from there, threaded and recorded),
+/// else the reporter.
+#[allow(clippy::too_many_arguments)]
+fn team_mail(
+    envelope: &Envelope<'_>,
+    team: &str,
+    subject: String,
+    reply_to_us: bool,
+    reporter: (Option<&str>, &str),
+    key: &str,
+    severity: &str,
+    products: &[String],
+    text: String,
+) -> Result<Vec<u8>, RenderError> {
+    let reply_to = if reply_to_us {
+        mailbox(envelope.from_name, envelope.from)?
+    } else {
+        mailbox(reporter.0, reporter.1)?
+    };
+    let message = base(envelope, mailbox(None, team)?, subject)?
+        .reply_to(reply_to)
+        .raw_header(raw_header("Auto-Submitted", "auto-generated"))
+        .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+        .raw_header(raw_header("X-Mailgate-Ticket", key))
+        .raw_header(raw_header("X-Mailgate-Severity", severity))
+        .raw_header(raw_header("X-Mailgate-Products", &products.join(", ")))
+        .singlepart(text_part(text))
+        .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// The notification of a new ticket to the support team: the facts and the
+/// description.
 pub fn team_notification(
     templates: &Templates,
     ticket: &TicketFacts,
@@ -347,32 +378,17 @@ pub fn team_notification(
     envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let text = templates.render(&template_name("notification", language, "txt"), ticket)?;
-    let reply_to = if reply_to_us {
-        mailbox(envelope.from_name, envelope.from)?
-    } else {
-        mailbox(ticket.reporter_name.as_deref(), &ticket.reporter)?
-    };
-    let message = base(
+    team_mail(
         envelope,
-        mailbox(None, team)?,
+        team,
         subject(&ticket.key, &ticket.summary),
-    )?
-    .reply_to(reply_to)
-    .raw_header(raw_header("Auto-Submitted", "auto-generated"))
-    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
-    .raw_header(raw_header("X-Mailgate-Ticket", &ticket.key))
-    .raw_header(raw_header("X-Mailgate-Severity", &ticket.severity))
-    .raw_header(raw_header(
-        "X-Mailgate-Products",
-        &ticket.products.join(", "),
-    ))
-    .singlepart(
-        SinglePart::builder()
-            .header(ContentType::TEXT_PLAIN)
-            .body(text),
+        reply_to_us,
+        (ticket.reporter_name.as_deref(), &ticket.reporter),
+        &ticket.key,
+        &ticket.severity,
+        &ticket.products,
+        text,
     )
-    .map_err(|e| RenderError::Message(e.to_string()))?;
-    Ok(message.formatted())
 }
 
 fn text_part(text: String) -> SinglePart {
@@ -483,24 +499,17 @@ pub fn follow_up_notification(
     envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let text = templates.render(&template_name("comment", language, "txt"), facts)?;
-    let reply_to = if reply_to_us {
-        mailbox(envelope.from_name, envelope.from)?
-    } else {
-        mailbox(facts.reporter_name.as_deref(), &facts.reporter)?
-    };
-    let message = base(
+    team_mail(
         envelope,
-        mailbox(None, team)?,
+        team,
         format!("Re: {}", subject(&facts.key, &facts.summary)),
-    )?
-    .reply_to(reply_to)
-    .raw_header(raw_header("Auto-Submitted", "auto-generated"))
-    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
-    .raw_header(raw_header("X-Mailgate-Ticket", &facts.key))
-    .raw_header(raw_header("X-Mailgate-Severity", &facts.severity))
-    .singlepart(text_part(text))
-    .map_err(|e| RenderError::Message(e.to_string()))?;
-    Ok(message.formatted())
+        reply_to_us,
+        (facts.reporter_name.as_deref(), &facts.reporter),
+        &facts.key,
+        &facts.severity,
+        &facts.products,
+        text,
+    )
 }
 
 #[cfg(test)]

@@ -435,29 +435,29 @@ impl Store {
         let products = self.products(tx, ticket_id).await?;
         let mut changes = Vec::new();
         let at = now();
-        if let Some(new) = fields.severity.as_ref().filter(|s| **s != severity) {
-            sqlx::query("UPDATE tickets SET severity = $2, updated_at = $3 WHERE id = $1")
+        let single = [
+            (Field::Severity, severity, &fields.severity),
+            (Field::RequestType, request_type, &fields.request_type),
+        ];
+        for (field, old, new) in single {
+            let Some(new) = new.as_ref().filter(|n| **n != old) else {
+                continue;
+            };
+            let sql = match field {
+                Field::Severity => {
+                    "UPDATE tickets SET severity = $2, updated_at = $3 WHERE id = $1"
+                }
+                _ => "UPDATE tickets SET request_type = $2, updated_at = $3 WHERE id = $1",
+            };
+            sqlx::query(sql)
                 .bind(ticket_id)
                 .bind(new)
                 .bind(&at)
                 .execute(&mut **tx)
                 .await?;
             changes.push(FieldChange {
-                field: Field::Severity,
-                old: severity,
-                new: new.clone(),
-            });
-        }
-        if let Some(new) = fields.request_type.as_ref().filter(|s| **s != request_type) {
-            sqlx::query("UPDATE tickets SET request_type = $2, updated_at = $3 WHERE id = $1")
-                .bind(ticket_id)
-                .bind(new)
-                .bind(&at)
-                .execute(&mut **tx)
-                .await?;
-            changes.push(FieldChange {
-                field: Field::RequestType,
-                old: request_type,
+                field,
+                old,
                 new: new.clone(),
             });
         }
@@ -614,11 +614,7 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         if let Some(inbound_id) = inbound_id {
-            sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
-                .bind(ticket_id)
-                .bind(inbound_id)
-                .execute(&mut **tx)
-                .await?;
+            Self::link_inbound(tx, inbound_id, ticket_id).await?;
         }
         Ok(comment_id)
     }
@@ -793,11 +789,7 @@ impl Store {
                     false,
                 )
                 .await?;
-                sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
-                    .bind(ticket_id)
-                    .bind(inbound_id)
-                    .execute(&mut **tx)
-                    .await?;
+                Self::link_inbound(tx, inbound_id, ticket_id).await?;
             }
             return Ok(ticket_id);
         }

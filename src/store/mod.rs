@@ -748,11 +748,7 @@ impl Store {
         for attachment in &ticket.attachments {
             Self::add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at).await?;
         }
-        sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
-            .bind(ticket_id)
-            .bind(inbound_id)
-            .execute(&mut **tx)
-            .await?;
+        Self::link_inbound(tx, inbound_id, ticket_id).await?;
         if let Some(planner) = &self.replies {
             let created = CreatedTicket {
                 key: &key,
@@ -843,6 +839,20 @@ impl Store {
         .bind(i64::from(mail.automatic))
         .execute(&mut **tx)
         .await?;
+        Ok(())
+    }
+
+    /// Records which ticket a received message went to.
+    async fn link_inbound(
+        tx: &mut Transaction<'_, Any>,
+        inbound_id: i64,
+        ticket_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
+            .bind(ticket_id)
+            .bind(inbound_id)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 

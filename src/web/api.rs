@@ -396,15 +396,7 @@ fn attachment(index: usize, file: &NewAttachment) -> Result<Attachment, ApiError
             intake::attachments::extension_for(&content_type)
         )
     });
-    Ok(Attachment {
-        filename,
-        content_type,
-        size: data.len(),
-        sha256: intake::sha256_hex(&data),
-        content_id: None,
-        inline: false,
-        data,
-    })
+    Ok(Attachment::new(filename, content_type, data))
 }
 
 fn done(status: StatusCode, done: &crate::store::ActionDone) -> Response {
