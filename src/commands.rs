@@ -30,12 +30,27 @@ pub mod exit {
 /// Opens the store named by the settings; every ticket it files writes its
 /// replies to the outbox in the same transaction.
 pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+    // Templates first: a broken override is a configuration error, found
+    // before connecting.
+    let replies = replies_for(settings)?;
+    let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
+    Ok(apply_settings(store, settings, replies))
+}
+
+/// The same store (the same connections) with the templates, policies and
+/// limits of new settings: what a reload changes.
+pub fn reconfigure_store(store: &Store, settings: &Settings) -> Result<Store, StoreError> {
+    let replies = replies_for(settings)?;
+    Ok(apply_settings(store.clone(), settings, replies))
+}
+
+fn replies_for(settings: &Settings) -> Result<crate::outbox::Replies, StoreError> {
     let templates = match &settings.templates_dir {
         Some(dir) => crate::outbox::render::Templates::load(dir)
             .map_err(|e| StoreError::Config(format!("outbox.templates: {e}")))?,
         None => crate::outbox::render::Templates::builtin(),
     };
-    let replies = crate::outbox::Replies {
+    Ok(crate::outbox::Replies {
         templates: std::sync::Arc::new(templates),
         from: settings.from_address(),
         from_name: settings.from_name.clone(),
@@ -47,15 +62,17 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
         team_replies_through_us: !settings.tickets.conversations.team_addresses.is_empty(),
         confirm_follow_ups: settings.tickets.confirm_follow_ups,
         reopen_days: settings.tickets.conversations.reopen_window.num_days(),
-    };
-    let store = Store::open(&settings.database.url, &settings.tickets.key_prefix).await?;
-    Ok(store
+    })
+}
+
+fn apply_settings(store: Store, settings: &Settings, replies: crate::outbox::Replies) -> Store {
+    store
         .with_replies(std::sync::Arc::new(replies), settings.auto_reply_limit)
         .with_conversations(settings.tickets.conversations.clone())
         .with_admission(crate::store::Admission {
             policy: Some(settings.sender_policy),
             allowed_domains: settings.allowed_domains.clone(),
-        }))
+        })
 }
 
 /// Exit status for a storage failure: retry later or give up.

@@ -131,6 +131,7 @@ impl Default for RawTickets {
 #[serde(default, deny_unknown_fields)]
 pub struct RawHttp {
     pub listen: String,
+    pub ops_listen: String,
     pub api_tokens: Vec<RawApiToken>,
 }
 
@@ -138,6 +139,7 @@ impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: "127.0.0.1:8080".into(),
+            ops_listen: "127.0.0.1:8081".into(),
             api_tokens: Vec::new(),
         }
     }
@@ -448,6 +450,8 @@ pub struct Settings {
     pub intake: IntakeRules,
     pub tickets: TicketSettings,
     pub http_listen: SocketAddr,
+    /// `/healthz`, `/readyz`, `/metrics`.
+    pub ops_listen: SocketAddr,
     pub api_tokens: Vec<ApiToken>,
     pub sender_policy: SenderPolicy,
     pub allowed_domains: Vec<String>,
@@ -938,6 +942,14 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         SocketAddr::from(([127, 0, 0, 1], 8080))
     });
 
+    let ops_listen = raw.http.ops_listen.parse().unwrap_or_else(|_| {
+        c.problem(
+            "http.ops_listen",
+            format!("{:?} is not an address:port", raw.http.ops_listen),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8081))
+    });
+
     let sender_policy = match raw.senders.policy.as_str() {
         "open" => SenderPolicy::Open,
         "registered" => SenderPolicy::Registered,
@@ -1240,6 +1252,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             },
         },
         http_listen,
+        ops_listen,
         api_tokens,
         sender_policy,
         allowed_domains: raw

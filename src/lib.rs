@@ -3,11 +3,14 @@
 //! See `ARCHITECTURE.md` for the code map and the invariants each module
 //! keeps.
 
+pub mod check;
 pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod intake;
 pub mod outbox;
+pub mod replay;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod web;

@@ -37,7 +37,11 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway: watch every configured IMAP mailbox and maildir
-    /// (data/inbox when none is configured) until SIGTERM or SIGINT.
+    /// (data/inbox when none is configured), send replies, serve the
+    /// tracking page (http.listen) and health and metrics (http.ops_listen)
+    /// until SIGTERM or SIGINT. SIGHUP reloads the configuration and
+    /// templates; an invalid one is refused and the running one stays.
+    /// Speaks sd_notify under systemd (Type=notify, watchdog).
     Run {
         /// Process everything waiting in every source, then exit: 0 when all
         /// were processed, 75 when one could not be (messages stay there).
@@ -70,8 +74,47 @@ enum Command {
         #[command(subcommand)]
         action: CustomersCmd,
     },
+    /// Received messages: list them, show one, file quarantined ones again.
+    Messages {
+        #[command(subcommand)]
+        action: MessagesAction,
+    },
+    /// File every message of an mbox file or a Maildir (old mail, a mailbox
+    /// export). Nothing is moved; messages filed before are recognised, so
+    /// running it again files nothing new. The mail it would send
+    /// (confirmations, notifications) is recorded as suppressed unless
+    /// --send-replies. Exit status: 0, 65 a message was rejected (or the
+    /// file is not an mbox), 66 unreadable input, 75 database unavailable.
+    Import {
+        #[command(subcommand)]
+        source: ImportCmd,
+    },
     /// Create or upgrade the database schema.
     Migrate,
+    /// Check the configuration, the database, the mailboxes and the SMTP
+    /// server; ✓ or ✗ per item.
+    ///
+    /// Everything is used as `run` would: the database (opened as `run` does:
+    /// a SQLite file is created, migrations applied), each IMAP mailbox
+    /// (connection, TLS, login, IDLE, MOVE and UIDPLUS, folders), each local
+    /// folder, the SMTP server (connection, EHLO, STARTTLS, AUTH). One line
+    /// per item: ✓ works, ! works with a limitation (a missing IMAP
+    /// capability: mailgate polls or copies instead; a processed or
+    /// quarantine folder that `run` creates at start), ✗ fails, with a hint.
+    /// Nothing is changed on IMAP servers unless --create-folders.
+    ///
+    /// Exit status: 0 when nothing failed (warnings allowed), 1 when
+    /// something failed, 78 invalid configuration (every problem listed,
+    /// nothing else checked).
+    Check {
+        /// One JSON document instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Create missing processed and quarantine folders on IMAP servers
+        /// now (as `run` would at start) instead of reporting them.
+        #[arg(long)]
+        create_folders: bool,
+    },
     /// Make a bearer token for the team API and print the configuration
     /// lines that accept it.
     ApiToken {
@@ -191,6 +234,77 @@ enum CustomersCmd {
 }
 
 #[derive(Subcommand)]
+enum MessagesAction {
+    /// Received messages, newest first: id, date, source, outcome, reason,
+    /// ticket, size; or one JSON object per line.
+    List {
+        /// Only messages with this outcome. "quarantined" means "rejected":
+        /// the messages sources move to their quarantine folder.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(mailgate::replay::STATUSES))]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<i64>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One message: the decision it got, its headers and what intake
+    /// decides now (what a retry would file); or its raw bytes.
+    Show {
+        id: i64,
+        /// The message exactly as stored, on standard output.
+        #[arg(long, conflicts_with = "json")]
+        raw: bool,
+        /// One JSON object: the record, its retries, the decision now.
+        #[arg(long)]
+        json: bool,
+    },
+    /// File a quarantined (rejected) message again, decided afresh with the
+    /// current configuration, on its own record. Exit status: 0, 65 when a
+    /// message is rejected again or is not quarantined (already filed), 75
+    /// database unavailable.
+    Retry {
+        #[arg(
+            required_unless_present = "all_quarantined",
+            conflicts_with = "all_quarantined"
+        )]
+        id: Option<i64>,
+        /// Every quarantined message, oldest first.
+        #[arg(long)]
+        all_quarantined: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// An mbox file (mboxo or mboxrd, LF or CRLF).
+    Mbox {
+        file: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// A Maildir: the messages in cur/ and new/.
+    Maildir {
+        dir: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportOptions {
+    /// Apply the defaults of this configured mailbox (product, severity,
+    /// request type) and record it as the messages' mailbox.
+    #[arg(long)]
+    mailbox: Option<String>,
+    /// Send the confirmations and notifications of the imported messages
+    /// (by default they are recorded as suppressed, "imported").
+    #[arg(long)]
+    send_replies: bool,
+}
+
+#[derive(Subcommand)]
 enum ConfigAction {
     /// Print the commented example configuration.
     Example,
@@ -234,6 +348,17 @@ fn main() -> ExitCode {
         print!("{}", config::EXAMPLE);
         return ExitCode::SUCCESS;
     }
+    if let Command::Check {
+        json,
+        create_folders,
+    } = cli.command
+    {
+        let options = mailgate::check::Options {
+            json,
+            create_folders,
+        };
+        return ExitCode::from(mailgate::check::main(cli.config.as_deref(), options));
+    }
     if let Command::ApiToken { name } = &cli.command {
         return ExitCode::from(commands::api_token(name));
     }
@@ -264,7 +389,9 @@ fn main() -> ExitCode {
     };
     let status = runtime.block_on(async {
         match &cli.command {
-            Command::Run { once } => mailgate::daemon::run(settings.clone(), *once).await,
+            Command::Run { once } => {
+                mailgate::daemon::run(settings.clone(), cli.config.clone(), *once).await
+            }
             Command::Ingest {
                 paths,
                 mailbox,
@@ -324,6 +451,46 @@ fn main() -> ExitCode {
                 };
                 commands::team_action(&settings, key, &author.name(), action).await
             }
+            Command::Messages { action } => match action {
+                MessagesAction::List {
+                    status,
+                    limit,
+                    json,
+                } => {
+                    mailgate::replay::messages_list(&settings, status.as_deref(), *limit, *json)
+                        .await
+                }
+                MessagesAction::Show { id, raw, json } => {
+                    mailgate::replay::messages_show(&settings, *id, *raw, *json).await
+                }
+                MessagesAction::Retry {
+                    id,
+                    all_quarantined,
+                } => {
+                    let target = match id {
+                        Some(id) if !*all_quarantined => mailgate::replay::RetryTarget::One(*id),
+                        _ => mailgate::replay::RetryTarget::AllQuarantined,
+                    };
+                    mailgate::replay::messages_retry(&settings, target).await
+                }
+            },
+            Command::Import { source } => {
+                let (source, options) = match source {
+                    ImportCmd::Mbox { file, options } => {
+                        (mailgate::replay::ImportSource::Mbox(file), options)
+                    }
+                    ImportCmd::Maildir { dir, options } => {
+                        (mailgate::replay::ImportSource::Maildir(dir), options)
+                    }
+                };
+                mailgate::replay::import(
+                    &settings,
+                    source,
+                    options.mailbox.as_deref(),
+                    options.send_replies,
+                )
+                .await
+            }
             Command::Migrate => commands::migrate(&settings).await,
             Command::Customers { action } => {
                 use commands::CustomersAction as A;
@@ -345,7 +512,7 @@ fn main() -> ExitCode {
                 };
                 commands::customers(&settings, action).await
             }
-            Command::Config { .. } | Command::ApiToken { .. } => exit::OK,
+            Command::Config { .. } | Command::ApiToken { .. } | Command::Check { .. } => exit::OK,
         }
     });
     ExitCode::from(status)

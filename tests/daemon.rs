@@ -538,3 +538,8 @@ async fn zero_configuration_watches_data_inbox() {
 }
 #[path = "daemon/faults.rs"]
 mod faults;
+
+#[path = "daemon/check.rs"]
+mod check;
+#[path = "daemon/service.rs"]
+mod service;

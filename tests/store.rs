@@ -484,3 +484,5 @@ fn config_example_prints_the_documented_file() {
 
 #[path = "store/conversation.rs"]
 mod conversation;
+#[path = "store/messages.rs"]
+mod messages;

@@ -177,12 +177,8 @@ impl Site {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, shutdown) = watch::channel(false);
-        tokio::spawn(mailgate::web::serve(
-            settings.clone(),
-            store.clone(),
-            listener,
-            shutdown,
-        ));
+        let app = mailgate::web::router(settings.clone(), store.clone());
+        tokio::spawn(mailgate::web::serve(listener, app, shutdown));
         Site {
             base,
             store,

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::service::names;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::watch;
@@ -159,6 +160,7 @@ pub async fn flush(
             match mailer.send(&row, &raw).await {
                 Ok(()) => {
                     store.outbox_sent(row.id).await?;
+                    metrics::counter!(names::OUTBOX_SENT, "kind" => row.kind.clone()).increment(1);
                     info!(ticket, kind = %row.kind, to = %row.recipients, "mail sent");
                     delivered += 1;
                 }
@@ -174,9 +176,12 @@ pub async fn flush(
                     };
                     match retry {
                         Some(at) => {
+                            metrics::counter!(names::OUTBOX_RETRIES).increment(1);
                             warn!(ticket, kind = %row.kind, error = %e.message, retry_at = %at, "mail not sent; will retry")
                         }
                         None => {
+                            metrics::counter!(names::OUTBOX_FAILED, "kind" => row.kind.clone())
+                                .increment(1);
                             warn!(ticket, kind = %row.kind, error = %e.message, "mail not sent; giving up")
                         }
                     }

@@ -404,11 +404,29 @@ impl Worker<'_> {
             .into_iter()
             .collect();
         uids.sort_unstable();
+        if let Some(&first) = uids.first() {
+            self.note_oldest_waiting(first).await?;
+        }
         let mut filed = 0;
         for chunk in uids.chunks(BATCH) {
+            // Each batch is a few steps, each with its time limit.
+            self.ctx.monitor.expect_beat(&self.m.name, t * 6);
             filed += self.batch(validity, chunk).await?;
         }
         Ok(filed)
+    }
+
+    /// How long the oldest waiting message (the lowest UID) has been in the
+    /// folder, by its INTERNALDATE, for the metrics.
+    async fn note_oldest_waiting(&mut self, uid: u32) -> Result<(), ImapError> {
+        let fetched = self.fetch(&[uid], "(UID INTERNALDATE)").await?;
+        if let Some(date) = fetched.first().and_then(|f| f.internal_date()) {
+            let age = (chrono::Utc::now() - date.with_timezone(&chrono::Utc))
+                .to_std()
+                .unwrap_or_default();
+            self.ctx.monitor.oldest_waiting(&self.m.name, age);
+        }
+        Ok(())
     }
 
     async fn fetch(
@@ -428,7 +446,7 @@ impl Worker<'_> {
     }
 
     async fn batch(&mut self, validity: u32, uids: &[u32]) -> Result<usize, ImapError> {
-        let max = self.ctx.rules.max_message_size;
+        let max = self.ctx.rules().max_message_size;
         let sizes: HashMap<u32, u32> = self
             .fetch(uids, "(UID RFC822.SIZE)")
             .await?
@@ -452,9 +470,14 @@ impl Worker<'_> {
                     continue;
                 };
                 let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
-                let decision = intake::decide_oversize(header, size, &self.ctx.rules);
+                let started = std::time::Instant::now();
+                let decision = intake::decide_oversize(header, size, &self.ctx.rules());
                 let inbound = self.inbound(validity, uid, header);
-                match self.ctx.store.file_message(&inbound, &decision).await {
+                match self
+                    .ctx
+                    .file_decided(&self.m.name, &inbound, &decision, started)
+                    .await
+                {
                     Ok(filed) => {
                         warn!(mailbox = %self.m.name, uid, size, "message over max_message_size: quarantined undownloaded");
                         note(&self.m.name, uid, &filed);
@@ -488,7 +511,11 @@ impl Worker<'_> {
                 };
                 match self
                     .ctx
-                    .file(self.inbound(validity, uid, raw), &self.m.defaults)
+                    .file(
+                        &self.m.name,
+                        self.inbound(validity, uid, raw),
+                        &self.m.defaults,
+                    )
                     .await
                 {
                     Ok(filed) => {
@@ -611,7 +638,9 @@ impl Worker<'_> {
         mut self,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(Self, bool), ImapError> {
+        let monitor = &self.ctx.monitor;
         if !(self.m.idle && self.caps.idle) {
+            monitor.expect_beat(&self.m.name, self.m.poll_interval + self.m.timeout);
             let stop = sleep_or_shutdown(self.m.poll_interval, shutdown).await;
             if !stop {
                 timed(self.m.timeout, "NOOP", self.session.noop()).await?;
@@ -644,6 +673,8 @@ impl Worker<'_> {
             other => other,
         })?;
         let mut stop = false;
+        monitor.expect_beat(&self.m.name, IDLE_RENEW + t * 2);
+        monitor.idling(&self.m.name, true);
         {
             let (wait, _interrupt) = idle.wait_with_timeout(IDLE_SILENCE);
             tokio::select! {
@@ -655,6 +686,7 @@ impl Worker<'_> {
                 _ = shutdown.changed() => stop = true,
             }
         }
+        self.ctx.monitor.idling(&self.m.name, false);
         self.session = timed(t, "DONE", idle.done()).await?;
         Ok((self, stop))
     }
@@ -704,6 +736,11 @@ async fn session(
     };
     let mode = if m.idle && caps.idle { "idle" } else { "poll" };
     info!(mailbox = %m.name, host = %m.host, mode, r#move = caps.mv, uidplus = caps.uidplus, "connected");
+    ctx.monitor.connected(&m.name);
+    if let Some(expiry) = tokens.and_then(TokenSource::expiry_unix) {
+        metrics::gauge!(crate::service::names::TOKEN_EXPIRY, "mailbox" => m.name.clone())
+            .set(expiry as f64);
+    }
     let mut worker = Worker {
         ctx,
         m,
@@ -717,6 +754,7 @@ async fn session(
     loop {
         let filed = worker.drain().await?;
         health.ok(&m.name);
+        ctx.monitor.drained(&m.name);
         if filed > 0 {
             info!(mailbox = %m.name, filed, "folder drained");
         }
@@ -786,12 +824,18 @@ pub async fn run(
     async move {
         let mut health = Health::default();
         let tokens = m.oauth.clone().map(TokenSource::new);
-        loop {
-            match session(&ctx, &m, &mut shutdown, once, &mut health, tokens.as_ref()).await {
-                Ok(()) => return Ok(()),
+        ctx.monitor.register(&m.name, m.poll_interval);
+        let result = loop {
+            ctx.monitor.expect_beat(&m.name, m.timeout * 4);
+            let result = session(&ctx, &m, &mut shutdown, once, &mut health, tokens.as_ref()).await;
+            if let Err(e) = &result {
+                ctx.monitor.disconnected(&m.name, &e.to_string());
+            }
+            match result {
+                Ok(()) => break Ok(()),
                 Err(e) if once => {
                     warn!(mailbox = %m.name, error = %e, "mailbox not processed");
-                    return Err(e);
+                    break Err(e);
                 }
                 Err(ImapError::IdleRefused(text)) => {
                     warn!(mailbox = %m.name, response = %text, "the server refused IDLE; polling every {:?}", m.poll_interval);
@@ -799,12 +843,15 @@ pub async fn run(
                 }
                 Err(e) => {
                     let wait = health.failed(&m.name, &e);
+                    ctx.monitor.expect_beat(&m.name, wait);
                     if sleep_or_shutdown(wait, &mut shutdown).await {
-                        return Ok(());
+                        break Ok(());
                     }
                 }
             }
-        }
+        };
+        ctx.monitor.remove(&m.name);
+        result
     }
     .instrument(span)
     .await

@@ -71,7 +71,9 @@ pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, M
             uid: None,
             raw: &raw,
         };
-        let filed = ctx.file(inbound, &settings.defaults).await?;
+        let filed = ctx
+            .file(&settings.name, inbound, &settings.defaults)
+            .await?;
         let name = file
             .file_name()
             .unwrap_or_default()
@@ -105,23 +107,32 @@ pub async fn run(
     std::fs::create_dir_all(&settings.path)
         .map_err(|e| MaildirError::Io(settings.path.clone(), e))?;
     let mut failing = false;
-    loop {
+    let monitor = &ctx.monitor;
+    monitor.register(&settings.name, settings.poll_interval);
+    let result = loop {
+        monitor.expect_beat(&settings.name, settings.poll_interval);
         match drain(&ctx, &settings).await {
-            Ok(_) if failing => {
-                info!(maildir = %settings.name, "working again");
-                failing = false;
+            Ok(_) => {
+                if failing {
+                    info!(maildir = %settings.name, "working again");
+                    failing = false;
+                }
+                monitor.connected(&settings.name);
+                monitor.drained(&settings.name);
             }
-            Ok(_) => {}
-            Err(e) if once => return Err(e),
+            Err(e) if once => break Err(e),
             Err(e) => {
                 if !failing {
                     warn!(maildir = %settings.name, error = %e, "cannot process the folder; retrying");
                 }
+                monitor.disconnected(&settings.name, &e.to_string());
                 failing = true;
             }
         }
         if once || sleep_or_shutdown(settings.poll_interval, &mut shutdown).await {
-            return Ok(());
+            break Ok(());
         }
-    }
+    };
+    monitor.remove(&settings.name);
+    result
 }

@@ -7,33 +7,79 @@ pub mod maildir;
 pub mod oauth;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::intake::{self, IntakeRules, MailboxDefaults};
+use tokio::sync::watch;
+
+use crate::intake::{self, Decision, IntakeRules, MailboxDefaults};
+use crate::service::{Monitor, record_filed};
 use crate::store::{Filed, Inbound, Store, StoreError};
 
-/// What every source needs to file messages.
-#[derive(Clone)]
-pub struct Context {
+/// What a configuration reload replaces under running sources: the store
+/// (with its templates, policies and limits) and the intake rules.
+pub struct Live {
     pub store: Store,
     pub rules: Arc<IntakeRules>,
 }
 
+/// What every source needs to file messages and report on itself.
+#[derive(Clone)]
+pub struct Context {
+    live: watch::Receiver<Arc<Live>>,
+    pub monitor: Arc<Monitor>,
+}
+
 impl Context {
+    /// Sources see each new `Live` sent on the channel from their next
+    /// message on.
+    pub fn new(live: watch::Receiver<Arc<Live>>, monitor: Arc<Monitor>) -> Self {
+        Context { live, monitor }
+    }
+
+    /// A context that never changes.
+    pub fn fixed(store: Store, rules: Arc<IntakeRules>) -> Self {
+        let (_, live) = watch::channel(Arc::new(Live { store, rules }));
+        Context::new(live, Arc::default())
+    }
+
+    pub fn store(&self) -> Store {
+        self.live.borrow().store.clone()
+    }
+
+    pub fn rules(&self) -> Arc<IntakeRules> {
+        Arc::clone(&self.live.borrow().rules)
+    }
+
     /// Decides a message on the blocking pool (parsing a large message must
     /// not stall the other sources) and files it in one transaction.
     pub async fn file(
         &self,
+        source: &str,
         inbound: Inbound<'_>,
         defaults: &MailboxDefaults,
     ) -> Result<Filed, StoreError> {
+        let started = Instant::now();
         let raw = inbound.raw.to_vec();
-        let rules = Arc::clone(&self.rules);
+        let rules = self.rules();
         let defaults = defaults.clone();
         let decision = tokio::task::spawn_blocking(move || intake::decide(&raw, &rules, &defaults))
             .await
             .map_err(|e| StoreError::Other(format!("intake task failed: {e}")))?;
-        self.store.file_message(&inbound, &decision).await
+        self.file_decided(source, &inbound, &decision, started)
+            .await
+    }
+
+    /// Files a message already decided, and counts it.
+    pub async fn file_decided(
+        &self,
+        source: &str,
+        inbound: &Inbound<'_>,
+        decision: &Decision,
+        started: Instant,
+    ) -> Result<Filed, StoreError> {
+        let filed = self.store().file_message(inbound, decision).await?;
+        record_filed(source, &filed, started.elapsed());
+        Ok(filed)
     }
 }
 

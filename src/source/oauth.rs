@@ -58,6 +58,9 @@ struct TokenResponse {
 pub struct TokenSource {
     settings: TokenSourceSettings,
     cached: Mutex<Option<(Secret, Instant)>>,
+    /// When the current access token expires, in Unix seconds (0: unknown),
+    /// for the metrics.
+    expiry: std::sync::atomic::AtomicU64,
     http: reqwest::Client,
 }
 
@@ -94,6 +97,7 @@ impl TokenSource {
         TokenSource {
             settings,
             cached: Mutex::new(None),
+            expiry: std::sync::atomic::AtomicU64::new(0),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -117,6 +121,15 @@ impl TokenSource {
                 *cached = Some((token.clone(), valid_until));
                 Ok(token)
             }
+        }
+    }
+
+    /// When the access token last obtained by refresh expires, in Unix
+    /// seconds.
+    pub fn expiry_unix(&self) -> Option<u64> {
+        match self.expiry.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            at => Some(at),
         }
     }
 
@@ -181,6 +194,11 @@ impl TokenSource {
         }
         let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
         let valid_until = Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN);
+        let expires = std::time::SystemTime::now() + lifetime;
+        if let Ok(unix) = expires.duration_since(std::time::UNIX_EPOCH) {
+            self.expiry
+                .store(unix.as_secs(), std::sync::atomic::Ordering::Relaxed);
+        }
         Ok((Secret::new(token.access_token), valid_until))
     }
 }

@@ -5,6 +5,7 @@
 //! in one transaction.
 
 mod conversation;
+mod messages;
 mod models;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use conversation::{
     ActionDone, ConversationEvent, ConversationRules, FieldChange, FieldChangePolicy, FieldUpdate,
     STATUSES, ThreadContext, ThreadVia,
 };
+pub use messages::{MessageRecord, Retry, RetryRecord};
 pub use models::{
     AttachmentRecord, CommentRecord, EventRecord, InboundRecord, ReplyRecord, TicketRecord,
 };
@@ -514,38 +516,14 @@ impl Store {
         .await?;
 
         Self::put_blob(&mut tx, &raw_sha256, inbound.raw).await?;
-        let plan = match (&earlier, &decision.outcome) {
-            (Some(_), _) => Plan::Duplicate,
-            (None, Outcome::Ticket { ticket }) => {
-                let thread = self
-                    .find_thread(&mut tx, &decision.message, &ticket.reporter.email)
-                    .await?;
-                match thread {
-                    Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
-                        Plan::FollowUp(thread, ticket)
-                    }
-                    follows => match self.admitted(&mut tx, &ticket.reporter.email).await? {
-                        Admitted::Refused => Plan::Refused(ticket),
-                        Admitted::Held => Plan::NewTicket(ticket, "held", follows),
-                        Admitted::Open => Plan::NewTicket(ticket, "open", follows),
-                    },
-                }
-            }
-            (None, Outcome::Ignored { reason, detail }) => Plan::Ignored(reason.as_str(), detail),
-            (None, Outcome::Rejected { reason, detail }) => Plan::Rejected(reason.as_str(), detail),
+        let plan = match &earlier {
+            Some(row) => Plan::Duplicate {
+                of_message: row.try_get(0)?,
+                ticket: row.try_get(1)?,
+            },
+            None => self.plan_filing(&mut tx, decision).await?,
         };
-        let (outcome, reason, detail) = match &plan {
-            Plan::Duplicate => ("duplicate", None, None),
-            Plan::Refused(_) => (
-                "rejected",
-                Some(UNREGISTERED),
-                Some("the sender is not a registered customer (senders.policy = \"registered\")"),
-            ),
-            Plan::FollowUp(thread, _) => ("comment", Some(thread.via.as_str()), None),
-            Plan::NewTicket(..) => ("ticket", None, None),
-            Plan::Ignored(reason, detail) => ("ignored", Some(*reason), Some(detail.as_str())),
-            Plan::Rejected(reason, detail) => ("rejected", Some(*reason), Some(detail.as_str())),
-        };
+        let (outcome, reason, detail) = plan.outcome();
         let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
         let inbound_id: i64 = sqlx::query(
             "INSERT INTO inbound_messages (source, mailbox, uidvalidity, uid, message_id, raw_sha256,
@@ -569,28 +547,66 @@ impl Store {
         .await?
         .try_get(0)?;
 
-        let filed = match plan {
-            Plan::Duplicate => {
-                let row = earlier.as_ref().expect("a duplicate has its first copy");
-                Filed::Duplicate {
-                    of_message: row.try_get(0)?,
-                    ticket: row.try_get(1)?,
+        let filed = self.carry_out(&mut tx, plan, inbound_id, decision).await?;
+        tx.commit().await?;
+        Ok(filed)
+    }
+
+    /// What filing a message that is not a duplicate will do: a follow-up,
+    /// a new ticket (open, held or refused by the sender policy), ignored or
+    /// rejected. Also used to file a quarantined message again
+    /// (`messages.rs`).
+    async fn plan_filing<'d>(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        decision: &'d Decision,
+    ) -> Result<Plan<'d>, StoreError> {
+        Ok(match &decision.outcome {
+            Outcome::Ticket { ticket } => {
+                let thread = self
+                    .find_thread(tx, &decision.message, &ticket.reporter.email)
+                    .await?;
+                match thread {
+                    Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
+                        Plan::FollowUp(thread, ticket)
+                    }
+                    follows => match self.admitted(tx, &ticket.reporter.email).await? {
+                        Admitted::Refused => Plan::Refused(ticket),
+                        Admitted::Held => Plan::NewTicket(ticket, "held", follows),
+                        Admitted::Open => Plan::NewTicket(ticket, "open", follows),
+                    },
                 }
             }
+            Outcome::Ignored { reason, detail } => Plan::Ignored(reason.as_str(), detail),
+            Outcome::Rejected { reason, detail } => Plan::Rejected(reason.as_str(), detail),
+        })
+    }
+
+    /// Does what a plan says for a message whose inbound row is written:
+    /// the ticket or comment with its mail, the bounce, the sender's notice.
+    async fn carry_out(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        plan: Plan<'_>,
+        inbound_id: i64,
+        decision: &Decision,
+    ) -> Result<Filed, StoreError> {
+        Ok(match plan {
+            Plan::Duplicate { of_message, ticket } => Filed::Duplicate { of_message, ticket },
             Plan::Refused(ticket) => {
                 if let Some(mail) = self
                     .replies
                     .as_ref()
                     .and_then(|p| p.unregistered(ticket, &decision.message))
                 {
-                    self.enqueue_planned(&mut tx, None, vec![mail]).await?;
+                    self.enqueue_planned(tx, None, vec![mail]).await?;
                 }
                 Filed::Rejected {
                     reason: UNREGISTERED.to_owned(),
                 }
             }
             Plan::FollowUp(thread, ticket) => {
-                self.add_follow_up(&mut tx, &thread, inbound_id, ticket, &decision.message)
+                self.add_follow_up(tx, &thread, inbound_id, ticket, &decision.message)
                     .await?;
                 Filed::Comment { key: thread.key }
             }
@@ -610,7 +626,7 @@ impl Store {
                 };
                 let key = self
                     .create_ticket(
-                        &mut tx,
+                        tx,
                         ticket,
                         &decision.message,
                         inbound_id,
@@ -620,7 +636,7 @@ impl Store {
                     .await?;
                 if let Some(old) = follows {
                     Self::record_event(
-                        &mut tx,
+                        tx,
                         old.ticket_id,
                         "follow-up",
                         None,
@@ -636,7 +652,7 @@ impl Store {
             }
             Plan::Ignored(reason, _) => {
                 if let Some(bounce) = &decision.message.bounce {
-                    self.record_bounce(&mut tx, inbound_id, bounce).await?;
+                    self.record_bounce(tx, inbound_id, bounce).await?;
                 }
                 Filed::Ignored {
                     reason: reason.to_owned(),
@@ -645,9 +661,7 @@ impl Store {
             Plan::Rejected(reason, _) => Filed::Rejected {
                 reason: reason.to_owned(),
             },
-        };
-        tx.commit().await?;
-        Ok(filed)
+        })
     }
 
     async fn create_ticket(
@@ -888,7 +902,11 @@ impl Store {
 
 /// What filing a message will do, decided before its inbound row is written.
 enum Plan<'d> {
-    Duplicate,
+    /// Received before: the first copy and its ticket.
+    Duplicate {
+        of_message: i64,
+        ticket: Option<String>,
+    },
     /// Refused by the `registered` policy.
     Refused(&'d NewTicket),
     FollowUp(conversation::Thread, &'d NewTicket),
@@ -896,6 +914,24 @@ enum Plan<'d> {
     NewTicket(&'d NewTicket, &'static str, Option<conversation::Thread>),
     Ignored(&'d str, &'d String),
     Rejected(&'d str, &'d String),
+}
+
+impl Plan<'_> {
+    /// The outcome, reason and detail recorded on the inbound row.
+    fn outcome(&self) -> (&'static str, Option<&str>, Option<&str>) {
+        match self {
+            Plan::Duplicate { .. } => ("duplicate", None, None),
+            Plan::Refused(_) => (
+                "rejected",
+                Some(UNREGISTERED),
+                Some("the sender is not a registered customer (senders.policy = \"registered\")"),
+            ),
+            Plan::FollowUp(thread, _) => ("comment", Some(thread.via.as_str()), None),
+            Plan::NewTicket(..) => ("ticket", None, None),
+            Plan::Ignored(reason, detail) => ("ignored", Some(*reason), Some(detail.as_str())),
+            Plan::Rejected(reason, detail) => ("rejected", Some(*reason), Some(detail.as_str())),
+        }
+    }
 }
 
 /// The reject reason of a sender refused by the `registered` policy.
@@ -1107,6 +1143,28 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    /// How many outgoing messages are in each status, and when the oldest
+    /// pending one was written.
+    pub async fn outbox_stats(&self) -> Result<(Vec<(String, i64)>, Option<String>), StoreError> {
+        let counts = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()?;
+        let oldest = sqlx::query("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok((counts, oldest))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {

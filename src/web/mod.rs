@@ -13,6 +13,7 @@
 //! headers of [`security_headers`].
 
 pub mod api;
+pub mod ops;
 pub mod page;
 pub mod tracking;
 
@@ -85,15 +86,13 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(address).await
 }
 
-/// Serves until `shutdown` turns true (or its sender is gone), then lets
-/// requests in progress finish.
+/// Serves an app until `shutdown` turns true (or its sender is gone), then
+/// lets requests in progress finish.
 pub async fn serve(
-    settings: Arc<Settings>,
-    store: Store,
     listener: TcpListener,
+    app: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let app = router(settings, store);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;

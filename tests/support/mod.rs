@@ -260,7 +260,7 @@ pub fn message(n: usize) -> String {
 pub fn write_config(dir: &Path, mailboxes: &str) -> PathBuf {
     let path = dir.join("mailgate.toml");
     let text = format!(
-        "[database]\nurl = \"sqlite://{dir}/mailgate.db\"\n[outbox]\ndirectory = \"{dir}/outbox\"\n[intake]\nown_addresses = [\"support@example.com\"]\n[http]\nlisten = \"127.0.0.1:0\"\n{mailboxes}\n",
+        "[database]\nurl = \"sqlite://{dir}/mailgate.db\"\n[outbox]\ndirectory = \"{dir}/outbox\"\n[intake]\nown_addresses = [\"support@example.com\"]\n[http]\nlisten = \"127.0.0.1:0\"\nops_listen = \"127.0.0.1:0\"\n{mailboxes}\n",
         dir = dir.display()
     );
     std::fs::write(&path, text).unwrap();
@@ -296,18 +296,49 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, dir: &Path) -> Daemon {
+        Daemon::start_with_env(config, dir, &[])
+    }
+
+    /// Starts with extra environment variables (`NOTIFY_SOCKET`…).
+    pub fn start_with_env(config: &Path, dir: &Path, env: &[(&str, &str)]) -> Daemon {
         let log = dir.join(format!(
             "daemon-{}.log",
-            Instant::now().elapsed().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         ));
         let file = std::fs::File::create(&log).unwrap();
         let child = mailgate(config, &["run"])
             .env("RUST_LOG", "mailgate=debug,info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
             .unwrap();
         Daemon { child, log }
+    }
+
+    /// Sends a signal by name (`HUP`, `TERM`).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// The address the operators' listener (`/healthz`, `/readyz`,
+    /// `/metrics`) was bound to, read from the log.
+    pub fn ops_address(&self) -> String {
+        let log = self.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("HTTP listening") && l.contains("http.ops_listen"))
+            .unwrap_or_else(|| panic!("no ops listener in the log:\n{log}"));
+        let at = line.find("listen=").expect("listen= field") + "listen=".len();
+        line[at..].split_whitespace().next().unwrap().to_owned()
     }
 
     pub fn log(&self) -> String {

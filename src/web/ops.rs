@@ -1,0 +1,85 @@
+//! The operators' listener, apart from the public one and bound to
+//! 127.0.0.1 by default (`http.ops_listen`): `/healthz` (the process
+//! answers), `/readyz` (the database answers and every source worked
+//! recently; 503 with the reasons otherwise) and `/metrics` (Prometheus
+//! text format).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::service::{Monitor, names};
+use crate::store::Store;
+
+#[derive(Clone)]
+struct Ops {
+    store: Store,
+    monitor: Arc<Monitor>,
+    metrics: Option<PrometheusHandle>,
+}
+
+pub fn router(store: Store, monitor: Arc<Monitor>, metrics: Option<PrometheusHandle>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(Ops {
+            store,
+            monitor,
+            metrics,
+        })
+}
+
+async fn readyz(State(ops): State<Ops>) -> Response {
+    let mut reasons = Vec::new();
+    if let Err(e) = ops.store.ping().await {
+        reasons.push(format!("database: {e}"));
+    }
+    reasons.extend(ops.monitor.not_ready());
+    if reasons.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        let body = format!("not ready\n{}\n", reasons.join("\n"));
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+/// The metrics, with the outbox gauges read from the database now (any
+/// instance's sends count, so they cannot be kept in memory).
+async fn metrics_text(State(ops): State<Ops>) -> Response {
+    let Some(handle) = &ops.metrics else {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are not recorded in this process\n",
+        )
+            .into_response();
+    };
+    if let Ok((counts, oldest)) = ops.store.outbox_stats().await {
+        for status in ["pending", "sent", "failed", "suppressed"] {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            metrics::gauge!(names::OUTBOX_MESSAGES, "status" => status).set(n as f64);
+        }
+        let age = oldest
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(0.0, |t| {
+                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64
+                    / 1000.0
+            });
+        metrics::gauge!(names::OUTBOX_OLDEST).set(age.max(0.0));
+    }
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        handle.render(),
+    )
+        .into_response()
+}
