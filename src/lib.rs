@@ -7,6 +7,7 @@ pub mod check;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod generate;
 pub mod intake;
 pub mod outbox;
 pub mod replay;
