@@ -125,6 +125,16 @@ pub fn tidy(text: &str) -> String {
     out
 }
 
+/// HTML rendering loses the trailing space of the `-- ` signature
+/// delimiter (`-- <br>` becomes `--`): in text that came from HTML, a line
+/// that is exactly `--` is given it back.
+pub fn signature_delimiter_from_html(text: &str) -> String {
+    text.lines()
+        .map(|line| if line == "--" { "-- " } else { line })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The body without its signature block: RFC 3676 4.3 puts the signature
 /// after a line `-- `. A bare `--` is not taken for one (people use it as a
 /// separator, and the customer's text must not be lost). The last
@@ -244,6 +254,14 @@ mod tests {
         assert!(text.contains("> old text"), "{text}");
         assert!(!text.contains("alert"), "{text}");
         assert!(!text.contains("color"), "{text}");
+    }
+
+    #[test]
+    fn a_signature_written_in_html_is_recognised() {
+        let text =
+            html_to_text("<p>Bonjour,</p><p>Merci</p><div>-- <br>Marie Dupont<br>ACME</div>");
+        let text = signature_delimiter_from_html(&text);
+        assert_eq!(tidy(strip_signature(&text)), "Bonjour,\n\nMerci");
     }
 
     #[test]

@@ -310,7 +310,7 @@ fn build_ticket(
         None => mail
             .html_body
             .as_deref()
-            .map(body::html_to_text)
+            .map(|html| body::signature_delimiter_from_html(&body::html_to_text(html)))
             .unwrap_or_default(),
     };
     // A forward's body is what the sender shares, not history: only its
@@ -326,7 +326,7 @@ fn build_ticket(
     );
     // The signature goes first: its `-- ` line loses its meaningful trailing
     // space in tidying, and its lines are not the customer's statements.
-    let body = body::tidy(body::strip_signature(&body));
+    let body = body::tidy(&quote::without_footer_lines(body::strip_signature(&body)));
     let (body_statements, body) = body::take_keyword_lines(&body, &rules.vocabulary);
     let description = body::tidy(&body);
 
@@ -463,6 +463,21 @@ pub fn decide_oversize(headers: &[u8], size: usize, rules: &IntakeRules) -> Deci
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_footers_leave_the_description() {
+        let rules = IntakeRules {
+            vocabulary: fields::tests::vocabulary(),
+            key_prefix: "SUP".into(),
+            own_addresses: vec![],
+            max_message_size: 1 << 20,
+        };
+        let raw = "From: a@b.fr\nSubject: Export\n\nL'export est vide.\n\nEnvoyé de mon iPhone\n";
+        match decide(raw.as_bytes(), &rules, &MailboxDefaults::default()).outcome {
+            Outcome::Ticket { ticket } => assert_eq!(ticket.description, "L'export est vide."),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn the_mailbox_language_applies_only_when_the_message_does_not_tell() {

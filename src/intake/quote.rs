@@ -286,7 +286,7 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// The text without the lines mail apps add on their own ("Sent from my
 /// iPhone", "Get Outlook for Android"...). Only whole lines go: the same
 /// words inside a sentence are the sender's.
-fn without_footer_lines(text: &str) -> String {
+pub fn without_footer_lines(text: &str) -> String {
     text.lines()
         .filter(|line| !is_app_footer(line))
         .collect::<Vec<_>>()
