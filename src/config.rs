@@ -50,6 +50,7 @@ pub struct RawSettings {
     pub tickets: RawTickets,
     pub http: RawHttp,
     pub senders: RawSenders,
+    pub log: RawLog,
     pub smtp: Option<RawSmtp>,
     pub outbox: RawOutbox,
     pub mailboxes: Vec<RawMailbox>,
@@ -152,6 +153,13 @@ impl Default for RawHttp {
 pub struct RawApiToken {
     pub name: String,
     pub sha256: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawLog {
+    /// A filter like `info` or `mailgate=debug,info`; `RUST_LOG` wins.
+    pub level: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -449,6 +457,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub intake: IntakeRules,
     pub tickets: TicketSettings,
+    /// The log filter of the configuration (`log.level`).
+    pub log_level: Option<String>,
     pub http_listen: SocketAddr,
     /// `/healthz`, `/readyz`, `/metrics`.
     pub ops_listen: SocketAddr,
@@ -942,6 +952,14 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         SocketAddr::from(([127, 0, 0, 1], 8080))
     });
 
+    if let Some(level) = &raw.log.level
+        && tracing_subscriber::EnvFilter::try_new(level).is_err()
+    {
+        c.problem(
+            "log.level",
+            format!("{level:?} is not a log filter like \"info\" or \"mailgate=debug,info\""),
+        );
+    }
     let ops_listen = raw.http.ops_listen.parse().unwrap_or_else(|_| {
         c.problem(
             "http.ops_listen",
@@ -1251,6 +1269,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
                     .unwrap_or(chrono::Duration::days(30)),
             },
         },
+        log_level: raw.log.level.clone(),
         http_listen,
         ops_listen,
         api_tokens,

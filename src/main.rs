@@ -20,7 +20,9 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
 
-    /// Log format on standard error. Levels come from RUST_LOG (default warn).
+    /// Log format on standard error. Levels come from RUST_LOG, else
+    /// log.level in the configuration (default info for run, warn
+    /// otherwise).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
 
@@ -314,12 +316,15 @@ enum ConfigAction {
 
 /// Logs go to standard error: `info` for the daemon, `warn` for the
 /// one-shot commands whose output is their standard output.
-fn init_logging(format: LogFormat, default_level: &str) {
+/// Logging: `RUST_LOG` when set, else `log.level` from the configuration,
+/// else `default_level`.
+fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // html5ever reports markup it renders imperfectly at warn level:
         // customers' HTML is what it is, operators cannot act on it.
         .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!("{default_level},html5ever=error"))
+            let level = configured.unwrap_or(default_level);
+            tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error"))
         });
     // Colours only on a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
@@ -339,7 +344,17 @@ fn main() -> ExitCode {
     } else {
         "warn"
     };
-    init_logging(cli.log_format, level);
+    // Commands that read the configuration their own way log at the default
+    // level; the others once the configuration says which.
+    if matches!(
+        cli.command,
+        Command::Config {
+            action: ConfigAction::Example
+        } | Command::Check { .. }
+            | Command::ApiToken { .. }
+    ) {
+        init_logging(cli.log_format, level, None);
+    }
 
     if let Command::Config {
         action: ConfigAction::Example,
@@ -369,6 +384,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
+    init_logging(cli.log_format, level, settings.log_level.as_deref());
     if let Command::Config {
         action: ConfigAction::Check,
     } = cli.command
