@@ -1092,7 +1092,6 @@ async fn check_smtp(s: &SmtpSettings, report: &mut Report) {
                     format!("STARTTLS failed: {text}"),
                     Some(hint),
                 ));
-                conn.abort().await;
                 return;
             }
         }

@@ -325,7 +325,15 @@ fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>
         .unwrap_or_else(|_| {
             let level = configured.unwrap_or(default_level);
             tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error"))
-        });
+        })
+        // async-imap traces every command it sends, LOGIN and AUTHENTICATE
+        // with their credentials included: never below debug for it,
+        // whatever RUST_LOG asks (tests/security/logs.rs checks).
+        .add_directive(
+            "async_imap::imap_stream=debug"
+                .parse()
+                .expect("a valid directive"),
+        );
     // Colours only on a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

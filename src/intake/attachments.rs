@@ -120,7 +120,9 @@ pub fn safe_filename(name: &str) -> Option<String> {
             let room = MAX_NAME_BYTES - ext.len() - 1;
             format!("{}.{ext}", truncate_bytes(&stem, room))
         }
-        None => truncate_bytes(&stem, MAX_NAME_BYTES).to_owned(),
+        None => truncate_bytes(&stem, MAX_NAME_BYTES)
+            .trim_end_matches(['.', ' '])
+            .to_owned(),
     })
 }
 

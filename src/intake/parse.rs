@@ -208,7 +208,45 @@ fn bare_address(header_value: &str) -> Option<Person> {
 }
 
 /// Parses raw bytes. Never fails: what cannot be read is left empty.
+///
+/// mail-parser 0.11 panics on some nested structures (a `message/rfc822`
+/// part whose multipart it cannot find again; fuzzing found it, see
+/// fixtures/intake/070-*). Such a message is read again with its body as
+/// plain text, so it still becomes a ticket with its headers and text.
 pub fn parse(raw: &[u8]) -> ParsedMail {
+    match std::panic::catch_unwind(|| parse_unguarded(raw)) {
+        Ok(mail) => mail,
+        Err(_) => parse_as_plain_text(raw),
+    }
+}
+
+/// The header block as the parser reads it, with the body taken as one
+/// text/plain part: the content type and transfer encoding are dropped.
+fn parse_as_plain_text(raw: &[u8]) -> ParsedMail {
+    let at = body_offset(raw).unwrap_or(raw.len());
+    let (head, body) = raw.split_at(at);
+    let head = String::from_utf8_lossy(head);
+    let kept: Vec<&str> = head
+        .split_inclusive('\n')
+        .fold((Vec::new(), false), |(mut kept, mut skipping), line| {
+            let continuation = line.starts_with([' ', '\t']);
+            if !continuation {
+                let name = line.split(':').next().unwrap_or_default().trim();
+                skipping = name.eq_ignore_ascii_case("content-type")
+                    || name.eq_ignore_ascii_case("content-transfer-encoding");
+            }
+            if !skipping {
+                kept.push(line);
+            }
+            (kept, skipping)
+        })
+        .0;
+    let mut plain = kept.concat().into_bytes();
+    plain.extend_from_slice(body);
+    std::panic::catch_unwind(|| parse_unguarded(&plain)).unwrap_or_default()
+}
+
+fn parse_unguarded(raw: &[u8]) -> ParsedMail {
     let raw = normalise_cr_only(raw);
     let raw = skip_mbox_separator(raw.as_ref());
     let Some(message) = MessageParser::default().parse(raw) else {
