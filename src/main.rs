@@ -319,29 +319,36 @@ enum ConfigAction {
 /// Logging: `RUST_LOG` when set, else `log.level` from the configuration,
 /// else `default_level`.
 fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::prelude::*;
+
+    let levels = tracing_subscriber::EnvFilter::try_from_default_env()
         // html5ever reports markup it renders imperfectly at warn level:
         // customers' HTML is what it is, operators cannot act on it.
         .unwrap_or_else(|_| {
             let level = configured.unwrap_or(default_level);
             tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error"))
-        })
-        // async-imap traces every command it sends, LOGIN and AUTHENTICATE
-        // with their credentials included: never below debug for it,
-        // whatever RUST_LOG asks (tests/security/logs.rs checks).
-        .add_directive(
-            "async_imap::imap_stream=debug"
-                .parse()
-                .expect("a valid directive"),
-        );
+        });
+    // async-imap traces every command it sends, LOGIN and AUTHENTICATE with
+    // their credentials included: those events are dropped whatever
+    // RUST_LOG asks, span-scoped directives included
+    // (tests/security/logs.rs checks).
+    let no_credentials = filter_fn(|meta| {
+        !(meta.target().starts_with("async_imap::imap_stream")
+            && *meta.level() == tracing::Level::TRACE)
+    });
+    let filter = levels.and(no_credentials);
     // Colours only on a terminal: journald and log files get plain text.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .init(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(layer.json().with_filter(filter))
+            .init(),
     }
 }
 

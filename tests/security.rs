@@ -7,7 +7,10 @@
 //!   password in the output of `check`, `run --once`, `ingest` and the
 //!   daemon at `RUST_LOG=trace`, in text and JSON, with right and wrong
 //!   credentials, raw or base64-encoded (AUTHENTICATE PLAIN, XOAUTH2, SMTP
-//!   AUTH) or URL-encoded (the token request).
+//!   AUTH) or URL-encoded (the token request). async-imap traces every
+//!   command it sends, credentials included: the filter of `init_logging`
+//!   (src/main.rs) keeps its `imap_stream` target at debug, and this test
+//!   fails without it.
 //! - `page`: dangerous attachment names (`../../etc/passwd`, absolute
 //!   paths, NUL, `CON`, 4,000 bytes, markup) and `<script>` /
 //!   `javascript:` in the subject, body and file names, filed by `ingest`,
