@@ -5,83 +5,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use mailgate::intake::parse::parse;
-
-/// The SMTP sink: every accepted message becomes `NNNNNN.eml` in `dir`.
-struct Sink {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Sink {
-    fn start(dir: &Path, port: u16) -> Option<Sink> {
-        if !Path::new("/usr/bin/python3").exists()
-            || Command::new("/usr/bin/python3")
-                .args(["-c", "import aiosmtpd"])
-                .status()
-                .map_or(true, |s| !s.success())
-        {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "python3-aiosmtpd is required in CI"
-            );
-            eprintln!("\n*** SKIPPED: python3-aiosmtpd is not installed ***\n");
-            return None;
-        }
-        std::fs::create_dir_all(dir).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(support::harness("smtp_sink.py"))
-            .arg(port.to_string())
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .expect("sink ready")
-            .parse()
-            .unwrap();
-        Some(Sink {
-            child,
-            port,
-            dir: dir.to_owned(),
-        })
-    }
-
-    fn set_mode(&self, mode: &str) {
-        let tmp = self.dir.join("mode.tmp");
-        std::fs::write(&tmp, mode).unwrap();
-        std::fs::rename(tmp, self.dir.join("mode")).unwrap();
-    }
-
-    fn messages(&self) -> Vec<Vec<u8>> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::sink::Sink;
 
 const REQUEST: &str = "From: Marie Dupont <marie.dupont@acme.fr>\nTo: support@example.com\nSubject: [Gravité : haute] Export planté\nMessage-ID: <CAF=req1@mail.acme.fr>\n\nBonjour,\nProduits : Atlas, Zephyr\nL'export CSV est vide depuis la mise à jour.\n";
 
@@ -133,7 +61,7 @@ async fn outbox(dir: &Path) -> Vec<mailgate::store::OutboxRow> {
 #[tokio::test]
 async fn confirmation_and_notification_are_delivered_once() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&dir.path().join("sink"), 0) else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0, None) else {
         return;
     };
     let config = config(dir.path(), Some(sink.port));
@@ -214,7 +142,7 @@ async fn confirmation_and_notification_are_delivered_once() {
 #[tokio::test]
 async fn a_4xx_is_retried_and_a_5xx_is_recorded_and_not_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&dir.path().join("sink"), 0) else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0, None) else {
         return;
     };
     let config = config(dir.path(), Some(sink.port));
@@ -295,7 +223,7 @@ async fn smtp_down_then_up_delivers_later_once() {
         "{rows:?}"
     );
 
-    let Some(sink) = Sink::start(&dir.path().join("sink"), port) else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), port, None) else {
         return;
     };
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -50,88 +50,11 @@ mod tls;
 #[path = "security/tokens.rs"]
 mod tokens;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-/// The SMTP sink (a copy of the starter in tests/replies.rs, which is not
-/// shared), optionally accepting only `user:password` for AUTH.
-pub struct Sink {
-    child: Child,
-    pub port: u16,
-    pub dir: PathBuf,
-}
-
-impl Sink {
-    pub fn start(dir: &Path, auth: Option<&str>) -> Option<Sink> {
-        if !Path::new("/usr/bin/python3").exists()
-            || Command::new("/usr/bin/python3")
-                .args(["-c", "import aiosmtpd"])
-                .status()
-                .map_or(true, |s| !s.success())
-        {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "python3-aiosmtpd is required in CI"
-            );
-            eprintln!("\n*** SKIPPED: python3-aiosmtpd is not installed ***\n");
-            return None;
-        }
-        std::fs::create_dir_all(dir).unwrap();
-        let mut command = Command::new("/usr/bin/python3");
-        command
-            .arg(support::harness("smtp_sink.py"))
-            .arg("0")
-            .arg(dir);
-        if let Some(auth) = auth {
-            command.args(["--auth", auth]);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .expect("sink ready")
-            .parse()
-            .unwrap();
-        Some(Sink {
-            child,
-            port,
-            dir: dir.to_owned(),
-        })
-    }
-
-    /// The sidecar of every message received (`rcpt_tos`, `auth_user`…).
-    pub fn envelopes(&self) -> Vec<serde_json::Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.extension().is_some_and(|e| e == "json")
-                    && !p.file_name().unwrap().to_string_lossy().starts_with('.')
-            })
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub use support::sink::Sink;
 
 /// What a mailgate command printed, with how it was run.
 pub struct Run {

@@ -3,70 +3,16 @@
 //! IMAP password, a wrong SMTP password, an invalid configuration, and a TLS
 //! mailbox with and without the test CA.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
+use crate::support::sink::Sink;
 use crate::support::{self, Dovecot, dovecot_available, mailbox_toml, write_config};
 
-/// The SMTP sink, accepting only `user:password` for AUTH. A copy of the
-/// starter in tests/replies.rs (which is not shared), with `--auth`.
-struct Sink {
-    child: Child,
-    port: u16,
-}
-
-impl Sink {
-    fn start(dir: &Path, auth: &str) -> Option<Sink> {
-        if !Path::new("/usr/bin/python3").exists()
-            || Command::new("/usr/bin/python3")
-                .args(["-c", "import aiosmtpd"])
-                .status()
-                .map_or(true, |s| !s.success())
-        {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "python3-aiosmtpd is required in CI"
-            );
-            eprintln!("\n*** SKIPPED: python3-aiosmtpd is not installed ***\n");
-            return None;
-        }
-        std::fs::create_dir_all(dir).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(support::harness("smtp_sink.py"))
-            .arg("0")
-            .arg(dir)
-            .args(["--auth", auth])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .expect("sink ready")
-            .parse()
-            .unwrap();
-        Some(Sink { child, port })
-    }
-
-    fn toml(&self, username: &str, password: &str) -> String {
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"{username}\"\npassword = \"{password}\"\nfrom = \"support@example.com\"\n",
-            self.port
-        )
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The `[smtp]` section for the sink with these credentials.
+fn smtp_toml(port: u16, username: &str, password: &str) -> String {
+    format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"{username}\"\npassword = \"{password}\"\nfrom = \"support@example.com\"\n"
+    )
 }
 
 /// `mailgate check ARGS`: exit status and standard output.
@@ -98,7 +44,7 @@ fn everything_right_passes_and_missing_folders_are_only_warnings() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&dir.path().join("sink"), "mailgate:smtp-secret") else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0, Some("mailgate:smtp-secret")) else {
         return;
     };
     let dovecot = Dovecot::start();
@@ -107,7 +53,7 @@ fn everything_right_passes_and_missing_folders_are_only_warnings() {
         &format!(
             "{}{}",
             mailbox_toml("support", dovecot.port, "support", "secret", ""),
-            sink.toml("mailgate", "smtp-secret")
+            smtp_toml(sink.port, "mailgate", "smtp-secret")
         ),
     );
 
@@ -211,7 +157,7 @@ fn wrong_imap_password_names_the_mailbox() {
 #[test]
 fn wrong_smtp_password_is_reported_with_the_hint() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&dir.path().join("sink"), "mailgate:smtp-secret") else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0, Some("mailgate:smtp-secret")) else {
         return;
     };
     // A local folder rather than a mailbox: no Dovecot needed here.
@@ -220,7 +166,7 @@ fn wrong_smtp_password_is_reported_with_the_hint() {
         &format!(
             "[[maildirs]]\nname = \"drop\"\npath = \"{}/drop\"\n{}",
             dir.path().display(),
-            sink.toml("mailgate", "wrong")
+            smtp_toml(sink.port, "mailgate", "wrong")
         ),
     );
     let (code, out) = check(&config, &[]);

@@ -68,7 +68,7 @@ async fn a_conversation_across_the_three_threading_layers() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&dir.path().join("sink"), 0) else {
+    let Some(sink) = Sink::start(&dir.path().join("sink"), 0, None) else {
         return;
     };
     let dovecot = Dovecot::start();

@@ -176,7 +176,7 @@ async fn line_breaks_in_the_summary_never_reach_outgoing_headers() {
 
     // Through SMTP: each mail reaches its one recipient only.
     let smtp_dir = tempfile::tempdir().unwrap();
-    let Some(sink) = Sink::start(&smtp_dir.path().join("sink"), None) else {
+    let Some(sink) = Sink::start(&smtp_dir.path().join("sink"), 0, None) else {
         return;
     };
     let config = write_config(smtp_dir.path(), Some(sink.port));

@@ -353,6 +353,7 @@ async fn secrets_never_reach_the_logs_at_trace_level() {
     let dir = tempfile::tempdir().unwrap();
     let Some(sink) = Sink::start(
         &dir.path().join("sink"),
+        0,
         Some(&format!("mailgate:{SMTP_PASSWORD}")),
     ) else {
         return;
