@@ -4,62 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::support::http::http_server;
 use mailgate::config::Secret;
 use mailgate::source::oauth::{OAuthError, TokenSource, TokenSourceSettings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
-type Handler = Box<dyn Fn(&str, &str) -> (u16, String) + Send + Sync>;
-
-/// An HTTP server on loopback: each request's path and body go to
-/// `handler`, which gives the status and JSON body. Returns its base URL and
-/// the (path, body) of every request received.
-async fn http_server(handler: Handler) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&received);
-    let handler = Arc::new(handler);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                // The head, then as many body bytes as Content-Length says.
-                let (path, body) = loop {
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    request.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&request).into_owned();
-                    let Some(head_end) = text.find("\r\n\r\n") else {
-                        if n == 0 { return } else { continue }
-                    };
-                    let length = text[..head_end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if request.len() >= head_end + 4 + length || n == 0 {
-                        let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                        break (path, text[head_end + 4..].to_owned());
-                    }
-                };
-                let (status, reply) = handler(&path, &body);
-                log.lock().unwrap().push((path, body));
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    (url, received)
-}
 
 /// A token endpoint answering each request with the next scripted
 /// (status, body); returns its URL and the form bodies received.

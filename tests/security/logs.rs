@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::database::TestDb;
+use crate::support::http::{Requests, http_server};
 use crate::support::{Daemon, Dovecot, dovecot_available, message};
 use crate::{Run, Sink, trace_run};
 
@@ -41,61 +40,6 @@ const STALE_ACCESS_TOKEN: &str = "staleAccess-Rf5Tg6Yh7U";
 /// The password of the user the OAuth mailbox logs in as, for the test's
 /// own sessions only (mailgate never has it).
 const OTHER_PASSWORD: &str = "harnessOnly-Ik8Ol9Pp0A";
-
-type Handler = Box<dyn Fn(&str, &str) -> (u16, String) + Send + Sync>;
-type Requests = Arc<Mutex<Vec<(String, String)>>>;
-
-/// An HTTP server on loopback (as in tests/daemon/oauth.rs): each request's
-/// path and body go to `handler`, which gives the status and JSON body.
-/// Returns its base URL and the (path, body) of every request received.
-async fn http_server(handler: Handler) -> (String, Requests) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&received);
-    let handler = Arc::new(handler);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (path, body) = loop {
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    request.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&request).into_owned();
-                    let Some(head_end) = text.find("\r\n\r\n") else {
-                        if n == 0 {
-                            return;
-                        }
-                        continue;
-                    };
-                    let length = text[..head_end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if request.len() >= head_end + 4 + length || n == 0 {
-                        let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                        break (path, text[head_end + 4..].to_owned());
-                    }
-                };
-                let (status, reply) = handler(&path, &body);
-                log.lock().unwrap().push((path, body));
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    (url, received)
-}
 
 /// The token endpoint and Dovecot's introspection endpoint. `/token`
 /// issues `accessTokN-…` and rotates the refresh token; `/token-refused`
