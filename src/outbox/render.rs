@@ -243,6 +243,19 @@ fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, RenderError> {
     Ok(Mailbox::new(name.map(collapse_whitespace), address))
 }
 
+/// Marks a message as sent by a machine (RFC 3834 `Auto-Submitted`:
+/// `auto-replied` or `auto-generated`) and asks Exchange not to answer it.
+trait Automatic {
+    fn automatic(self, kind: &str) -> Self;
+}
+
+impl Automatic for lettre::message::MessageBuilder {
+    fn automatic(self, kind: &str) -> Self {
+        self.raw_header(raw_header("Auto-Submitted", kind))
+            .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    }
+}
+
 fn raw_header(name: &'static str, value: &str) -> HeaderValue {
     HeaderValue::new(
         HeaderName::new_from_ascii_str(name),
@@ -300,8 +313,7 @@ pub fn confirmation(
     let html = templates.render(&template_name("confirmation", language, "html"), ticket)?;
     let to = mailbox(ticket.reporter_name.as_deref(), &ticket.reporter)?;
     let message = base(envelope, to, subject(&ticket.key, &ticket.summary))?
-        .raw_header(raw_header("Auto-Submitted", "auto-replied"))
-        .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+        .automatic("auto-replied")
         .raw_header(raw_header("X-Mailgate-Ticket", &ticket.key))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| RenderError::Message(e.to_string()))?;
@@ -323,8 +335,7 @@ pub fn registration(
         to,
         format!("Re: {}", collapse_whitespace(&ticket.summary)),
     )?
-    .raw_header(raw_header("Auto-Submitted", "auto-replied"))
-    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    .automatic("auto-replied")
     .singlepart(
         SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
@@ -357,8 +368,7 @@ fn team_mail(
     };
     let message = base(envelope, mailbox(None, team)?, subject)?
         .reply_to(reply_to)
-        .raw_header(raw_header("Auto-Submitted", "auto-generated"))
-        .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+        .automatic("auto-generated")
         .raw_header(raw_header("X-Mailgate-Ticket", key))
         .raw_header(raw_header("X-Mailgate-Severity", severity))
         .raw_header(raw_header("X-Mailgate-Products", &products.join(", ")))
@@ -458,9 +468,7 @@ pub fn status_change(
     let text = templates.render(&template_name("status", language, "txt"), facts)?;
     let mut builder = customer_message(facts, envelope)?;
     if facts.text.is_empty() {
-        builder = builder
-            .raw_header(raw_header("Auto-Submitted", "auto-generated"))
-            .raw_header(raw_header("X-Auto-Response-Suppress", "All"));
+        builder = builder.automatic("auto-generated");
     }
     let message = builder
         .singlepart(text_part(text))
@@ -481,8 +489,7 @@ pub fn follow_up_ack(
         mailbox(facts.reporter_name.as_deref(), &facts.reporter)?,
         format!("Re: {}", subject(&facts.key, &facts.summary)),
     )?
-    .raw_header(raw_header("Auto-Submitted", "auto-replied"))
-    .raw_header(raw_header("X-Auto-Response-Suppress", "All"))
+    .automatic("auto-replied")
     .raw_header(raw_header("X-Mailgate-Ticket", &facts.key))
     .singlepart(text_part(text))
     .map_err(|e| RenderError::Message(e.to_string()))?;
