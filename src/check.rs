@@ -1166,6 +1166,7 @@ mod tests {
             username: Some("mailgate".into()),
             password: Some(Secret::new("pw")),
             from: "support@example.com".into(),
+            connections: 4,
         }
     }
 

@@ -231,6 +231,12 @@ pub struct RawSmtp {
     pub password: Option<String>,
     pub password_file: Option<PathBuf>,
     pub from: String,
+    #[serde(default = "default_smtp_connections")]
+    pub connections: usize,
+}
+
+fn default_smtp_connections() -> usize {
+    4
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,6 +410,8 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub from: String,
+    /// Messages sent at once, each over its own connection.
+    pub connections: usize,
 }
 
 /// How outgoing mail is retried, and where it goes without SMTP.
@@ -1042,6 +1050,9 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         if !valid_email(&s.from) {
             c.problem("smtp.from", format!("{:?} is not an email address", s.from));
         }
+        if !(1..=64).contains(&s.connections) {
+            c.problem("smtp.connections", format!("{} is not between 1 and 64", s.connections));
+        }
         SmtpSettings {
             host: s.host.clone(),
             port: s.port.unwrap_or(match tls {
@@ -1053,6 +1064,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             username: s.username.clone(),
             password: c.secret("smtp.password", s.password.as_ref(), s.password_file.as_ref(), base),
             from: s.from.to_lowercase(),
+            connections: s.connections,
         }
     });
 

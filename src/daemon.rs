@@ -161,6 +161,15 @@ pub async fn run(settings: Settings, config_path: Option<PathBuf>, once: bool) -
             return exit::CONFIG;
         }
     };
+    if store.backend() == crate::store::Backend::Sqlite {
+        // Claims left by a sender that died with this process: with SQLite
+        // no other instance can be sending them.
+        match store.release_outbox_claims().await {
+            Ok(0) => {}
+            Ok(n) => info!(messages = n, "outgoing mail claimed before a crash is sent again"),
+            Err(e) => warn!(error = %e, "outbox claims not released"),
+        }
+    }
     let status = if once {
         run_once(&settings, &store, &mailer).await
     } else {
@@ -177,6 +186,14 @@ pub async fn run(settings: Settings, config_path: Option<PathBuf>, once: bool) -
 async fn run_once(settings: &Settings, store: &Store, mailer: &Mailer) -> u8 {
     let ctx = Context::fixed(store.clone(), Arc::new(settings.intake.clone()));
     let (_stop, stop_rx) = watch::channel(false);
+    // Replies go out while the sources work; what is left is flushed below.
+    let (stop_outbox, outbox_stop_rx) = watch::channel(false);
+    let sender = tokio::spawn(outbox::send::run(
+        store.clone(),
+        mailer.clone(),
+        settings.outbox.clone(),
+        outbox_stop_rx,
+    ));
     let mut tasks = JoinSet::new();
     for (key, spec) in sources_of(settings) {
         spawn_source(&mut tasks, key, spec, ctx.clone(), stop_rx.clone(), true);
@@ -198,6 +215,8 @@ async fn run_once(settings: &Settings, store: &Store, mailer: &Mailer) -> u8 {
             }
         }
     }
+    let _ = stop_outbox.send(true);
+    let _ = sender.await;
     // Everything filed now has its replies written: send them.
     if let Err(e) = outbox::send::flush(store, mailer, &settings.outbox).await {
         warn!(error = %e, "outbox not flushed");

@@ -14,4 +14,5 @@ pub mod replay;
 pub mod service;
 pub mod source;
 pub mod store;
+pub mod tls;
 pub mod web;

@@ -1,26 +1,48 @@
-//! Delivering the outbox: SMTP through one pooled lettre transport, or
-//! `.eml` files in a folder when no SMTP server is configured. A transient
-//! failure (4xx, connection refused, timeout) is tried again later with
-//! exponential back-off; a permanent one (5xx) stops at once. Either way
-//! the outcome stays on the row.
+//! Delivering the outbox: SMTP over a few connections kept open and used
+//! at once, or `.eml` files in a folder when no SMTP server is configured.
+//! A transient failure (4xx, connection refused, timeout) is tried again
+//! later with exponential back-off; a permanent one (5xx) stops at once.
+//! Either way the outcome stays on the row.
 
+use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::service::names;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use futures::StreamExt;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{OutboxSettings, SmtpSettings, TlsMode};
+use crate::service::names;
 use crate::source::sleep_or_shutdown;
-use crate::store::{OutboxRow, Store, StoreError};
+use crate::store::{Attempt, OutboxRow, Store, StoreError};
 
-/// Where mail goes. Clones share the SMTP connection pool.
+/// Limit on each step of an SMTP conversation.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a sender may hold the rows it claimed. Far more than a claim
+/// takes to send (a few rows per connection, each step time-limited), so
+/// that a claim only lapses when its sender is gone.
+const CLAIM_LEASE: Duration = Duration::from_secs(300);
+/// Rows claimed at once, per connection.
+const CLAIM_PER_CONNECTION: i64 = 4;
+/// Outcomes recorded per transaction, at most: a crash loses the record of
+/// at most this many deliveries, which are then sent again.
+const RECORD_BATCH: usize = 16;
+
+/// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpPool>),
     /// Each message written as `<Message-ID>.eml` into the folder.
     Files(PathBuf),
 }
@@ -32,70 +54,237 @@ pub struct SendError {
     pub message: String,
 }
 
+impl SendError {
+    fn transient(message: impl Into<String>) -> Self {
+        SendError {
+            permanent: false,
+            message: message.into(),
+        }
+    }
+
+    fn permanent(message: impl Into<String>) -> Self {
+        SendError {
+            permanent: true,
+            message: message.into(),
+        }
+    }
+
+    /// A 5xx answer is permanent; a 4xx, a network failure or a timeout is
+    /// not.
+    fn from_smtp(e: &lettre::transport::smtp::Error) -> Self {
+        SendError {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Connections to the SMTP server, kept open between messages.
+pub struct SmtpPool {
+    settings: SmtpSettings,
+    hello: ClientId,
+    implicit_tls: Option<tokio_rustls::TlsConnector>,
+    idle: Mutex<Vec<AsyncSmtpConnection>>,
+}
+
+/// A TLS stream as lettre takes it (implicit TLS, port 465).
+#[derive(Debug)]
+struct TlsSocket(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsSocket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsSocket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsSocket {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+/// Runs one step of the SMTP conversation with its time limit.
+async fn step<T>(
+    what: &str,
+    fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, SendError> {
+    match tokio::time::timeout(SMTP_TIMEOUT, fut).await {
+        Ok(result) => result.map_err(|e| SendError::from_smtp(&e)),
+        Err(_) => Err(SendError::transient(format!(
+            "{what}: no answer within {SMTP_TIMEOUT:?}"
+        ))),
+    }
+}
+
+impl SmtpPool {
+    fn new(settings: &SmtpSettings) -> Result<Self, String> {
+        let implicit_tls = match settings.tls {
+            TlsMode::Implicit => {
+                Some(crate::tls::connector(None, false).map_err(|e| format!("smtp: {e}"))?)
+            }
+            TlsMode::StartTls | TlsMode::None => None,
+        };
+        Ok(SmtpPool {
+            settings: settings.clone(),
+            hello: ClientId::default(),
+            implicit_tls,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A new connection, greeted, encrypted and logged in as configured.
+    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let s = &self.settings;
+        let address = format!("{}:{}", s.host, s.port);
+        let tcp = match tokio::time::timeout(SMTP_TIMEOUT, TcpStream::connect(&address)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => return Err(SendError::transient(format!("connect {address}: {e}"))),
+            Err(_) => {
+                return Err(SendError::transient(format!(
+                    "connect {address}: timed out"
+                )));
+            }
+        };
+        // The client writes a message and its final dot separately, then
+        // waits for the answer: with Nagle's algorithm the dot waits for the
+        // server's delayed ACK, 40 ms per message.
+        let _ = tcp.set_nodelay(true);
+        let mut conn = match &self.implicit_tls {
+            Some(tls) => {
+                let name = tokio_rustls::rustls::pki_types::ServerName::try_from(s.host.clone())
+                    .map_err(|e| SendError::permanent(format!("host {:?}: {e}", s.host)))?;
+                let stream = match tokio::time::timeout(SMTP_TIMEOUT, tls.connect(name, tcp)).await
+                {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => return Err(SendError::transient(format!("TLS: {e}"))),
+                    Err(_) => return Err(SendError::transient("TLS: timed out")),
+                };
+                step(
+                    "greeting",
+                    AsyncSmtpConnection::connect_with_transport(
+                        Box::new(TlsSocket(stream)),
+                        &self.hello,
+                    ),
+                )
+                .await?
+            }
+            None => {
+                step(
+                    "greeting",
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
+                )
+                .await?
+            }
+        };
+        if s.tls == TlsMode::StartTls {
+            let tls = TlsParameters::new(s.host.clone()).map_err(|e| SendError::from_smtp(&e))?;
+            step("STARTTLS", conn.starttls(tls, &self.hello)).await?;
+        }
+        if let (Some(user), Some(password)) = (&s.username, &s.password) {
+            let credentials = Credentials::new(user.clone(), password.expose().to_owned());
+            step("AUTH", conn.auth(DEFAULT_MECHANISMS, &credentials)).await?;
+        }
+        Ok(conn)
+    }
+
+    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put_back(&self, conn: AsyncSmtpConnection) {
+        if conn.has_broken() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.settings.connections {
+            idle.push(conn);
+        }
+    }
+
+    async fn send(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
+        // A connection kept from before may have been closed by the server
+        // meanwhile: a failure on it that is not an SMTP answer is tried
+        // once more on a new connection.
+        if let Some(mut conn) = self.take_idle() {
+            match step("DATA", conn.send(envelope, raw)).await {
+                Ok(_) => {
+                    self.put_back(conn);
+                    return Ok(());
+                }
+                Err(e) if e.permanent || !conn.has_broken() => {
+                    self.put_back(conn);
+                    return Err(e);
+                }
+                Err(e) => {
+                    debug!(error = %e.message, "kept SMTP connection failed; opening a new one")
+                }
+            }
+        }
+        let mut conn = self.open().await?;
+        let sent = step("DATA", conn.send(envelope, raw)).await;
+        self.put_back(conn);
+        sent.map(|_| ())
+    }
+
+    /// Says goodbye on the connections kept open.
+    pub async fn close_idle(&self) {
+        let idle: Vec<_> =
+            std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for mut conn in idle {
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
+        }
+    }
+}
+
 impl Mailer {
     pub fn smtp(settings: &SmtpSettings) -> Result<Self, String> {
-        let builder = match settings.tls {
-            TlsMode::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host),
-            TlsMode::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
-            }
-            // Validation allowed plain text only for loopback or on purpose.
-            TlsMode::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                &settings.host,
-            )),
+        Ok(Mailer::Smtp(Arc::new(SmtpPool::new(settings)?)))
+    }
+
+    /// Messages sent at once.
+    fn concurrency(&self) -> usize {
+        match self {
+            Mailer::Smtp(pool) => pool.settings.connections,
+            Mailer::Files(_) => 1,
         }
-        .map_err(|e| format!("smtp: {e}"))?;
-        let mut builder = builder
-            .port(settings.port)
-            .timeout(Some(Duration::from_secs(30)));
-        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
-        Ok(Mailer::Smtp(builder.build()))
     }
 
     async fn send(&self, row: &OutboxRow, raw: &[u8]) -> Result<(), SendError> {
         match self {
-            Mailer::Smtp(transport) => {
-                let transient = |message: String| SendError {
-                    permanent: false,
-                    message,
-                };
-                let sender = row.sender.parse().map_err(|e| SendError {
-                    permanent: true,
-                    message: format!("sender {:?}: {e}", row.sender),
-                })?;
+            Mailer::Smtp(pool) => {
+                let sender = row
+                    .sender
+                    .parse()
+                    .map_err(|e| SendError::permanent(format!("sender {:?}: {e}", row.sender)))?;
                 let recipients = row
                     .recipients
                     .split(',')
                     .map(|r| r.parse())
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| SendError {
-                        permanent: true,
-                        message: format!("recipient: {e}"),
-                    })?;
-                let envelope =
-                    lettre::address::Envelope::new(Some(sender), recipients).map_err(|e| {
-                        SendError {
-                            permanent: true,
-                            message: e.to_string(),
-                        }
-                    })?;
-                transport
-                    .send_raw(&envelope, raw)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        if e.is_permanent() {
-                            SendError {
-                                permanent: true,
-                                message: e.to_string(),
-                            }
-                        } else {
-                            transient(e.to_string())
-                        }
-                    })
+                    .map_err(|e| SendError::permanent(format!("recipient: {e}")))?;
+                let envelope = Envelope::new(Some(sender), recipients)
+                    .map_err(|e| SendError::permanent(e.to_string()))?;
+                pool.send(&envelope, raw).await
             }
             Mailer::Files(dir) => {
                 let write = || -> std::io::Result<()> {
@@ -115,11 +304,14 @@ impl Mailer {
                     std::fs::write(&tmp, raw)?;
                     std::fs::rename(&tmp, dir.join(format!("{name}.eml")))
                 };
-                write().map_err(|e| SendError {
-                    permanent: false,
-                    message: format!("{}: {e}", dir.display()),
-                })
+                write().map_err(|e| SendError::transient(format!("{}: {e}", dir.display())))
             }
+        }
+    }
+
+    async fn close_idle(&self) {
+        if let Mailer::Smtp(pool) = self {
+            pool.close_idle().await;
         }
     }
 }
@@ -142,6 +334,71 @@ pub fn next_attempt(
     (next <= deadline).then_some(next)
 }
 
+/// What an attempt comes to, with its log line and counters.
+fn attempt_outcome(
+    row: &OutboxRow,
+    result: Result<(), SendError>,
+    settings: &OutboxSettings,
+) -> Attempt {
+    let ticket = row.ticket.as_deref().unwrap_or("-");
+    let e = match result {
+        Ok(()) => {
+            metrics::counter!(names::OUTBOX_SENT, "kind" => row.kind.clone()).increment(1);
+            info!(ticket, kind = %row.kind, to = %row.recipients, "mail sent");
+            return Attempt::Sent;
+        }
+        Err(e) => e,
+    };
+    let created = chrono::DateTime::parse_from_rfc3339(&row.created_at)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|_| chrono::Utc::now());
+    let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+    let retry_at = if e.permanent {
+        None
+    } else {
+        next_attempt(settings, attempts, created, chrono::Utc::now())
+    };
+    match retry_at {
+        Some(at) => {
+            metrics::counter!(names::OUTBOX_RETRIES).increment(1);
+            warn!(ticket, kind = %row.kind, error = %e.message, retry_at = %at, "mail not sent; will retry")
+        }
+        None => {
+            metrics::counter!(names::OUTBOX_FAILED, "kind" => row.kind.clone()).increment(1);
+            warn!(ticket, kind = %row.kind, error = %e.message, "mail not sent; giving up")
+        }
+    }
+    Attempt::Failed {
+        error: e.message,
+        retry_at,
+    }
+}
+
+/// Sends claimed rows, several at once, and records their outcomes in
+/// small batches as they come. Returns how many were delivered.
+async fn deliver(
+    store: &Store,
+    mailer: &Mailer,
+    settings: &OutboxSettings,
+    rows: Vec<OutboxRow>,
+) -> Result<usize, StoreError> {
+    let attempts = futures::stream::iter(rows)
+        .map(|row| async move {
+            let raw = store.blob(&row.raw_sha256).await?;
+            let result = mailer.send(&row, &raw).await;
+            Ok::<_, StoreError>((row.id, attempt_outcome(&row, result, settings)))
+        })
+        .buffer_unordered(mailer.concurrency());
+    let mut batches = attempts.ready_chunks(RECORD_BATCH);
+    let mut delivered = 0;
+    while let Some(batch) = batches.next().await {
+        let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
+        delivered += batch.iter().filter(|(_, a)| *a == Attempt::Sent).count();
+        store.record_attempts(&batch).await?;
+    }
+    Ok(delivered)
+}
+
 /// Sends every message that is due. Returns how many were delivered.
 pub async fn flush(
     store: &Store,
@@ -150,63 +407,45 @@ pub async fn flush(
 ) -> Result<usize, StoreError> {
     let mut delivered = 0;
     loop {
-        let rows = store.due_outbox(50).await?;
+        let limit = CLAIM_PER_CONNECTION * mailer.concurrency() as i64;
+        let rows = store.claim_outbox(limit, CLAIM_LEASE).await?;
         if rows.is_empty() {
             return Ok(delivered);
         }
-        for row in rows {
-            let raw = store.blob(&row.raw_sha256).await?;
-            let ticket = row.ticket.as_deref().unwrap_or("-");
-            match mailer.send(&row, &raw).await {
-                Ok(()) => {
-                    store.outbox_sent(row.id).await?;
-                    metrics::counter!(names::OUTBOX_SENT, "kind" => row.kind.clone()).increment(1);
-                    info!(ticket, kind = %row.kind, to = %row.recipients, "mail sent");
-                    delivered += 1;
-                }
-                Err(e) => {
-                    let created = chrono::DateTime::parse_from_rfc3339(&row.created_at)
-                        .map(|d| d.with_timezone(&chrono::Utc))
-                        .unwrap_or_else(|_| chrono::Utc::now());
-                    let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-                    let retry = if e.permanent {
-                        None
-                    } else {
-                        next_attempt(settings, attempts, created, chrono::Utc::now())
-                    };
-                    match retry {
-                        Some(at) => {
-                            metrics::counter!(names::OUTBOX_RETRIES).increment(1);
-                            warn!(ticket, kind = %row.kind, error = %e.message, retry_at = %at, "mail not sent; will retry")
-                        }
-                        None => {
-                            metrics::counter!(names::OUTBOX_FAILED, "kind" => row.kind.clone())
-                                .increment(1);
-                            warn!(ticket, kind = %row.kind, error = %e.message, "mail not sent; giving up")
-                        }
-                    }
-                    store.outbox_failed(row.id, &e.message, retry).await?;
-                }
-            }
-        }
+        delivered += deliver(store, mailer, settings, rows).await?;
     }
 }
 
-/// Sends due mail every second until shutdown.
+/// Sends due mail as soon as it is written (the store says when), and
+/// otherwise every second, until shutdown. Connections left idle for a
+/// while are closed.
 pub async fn run(
     store: Store,
     mailer: Mailer,
     settings: OutboxSettings,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let ready = store.outbox_ready();
+    let mut quiet = Duration::ZERO;
     loop {
-        if let Err(e) = flush(&store, &mailer, &settings).await {
-            warn!(error = %e, "outbox not flushed");
+        match flush(&store, &mailer, &settings).await {
+            Ok(0) => quiet += Duration::from_secs(1),
+            Ok(_) => quiet = Duration::ZERO,
+            Err(e) => warn!(error = %e, "outbox not flushed"),
         }
-        if sleep_or_shutdown(Duration::from_secs(1), &mut shutdown).await {
-            return;
+        if quiet >= Duration::from_secs(30) {
+            mailer.close_idle().await;
+            quiet = Duration::ZERO;
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::select! {
+            () = ready.notified() => {}
+            stop = sleep_or_shutdown(Duration::from_secs(1), &mut shutdown) => if stop { break },
         }
     }
+    mailer.close_idle().await;
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -15,7 +14,6 @@ use futures::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -26,8 +24,11 @@ use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret, TlsMode};
 use crate::intake;
 use crate::store::{Filed, Inbound, SourceKind, StoreError};
 
-/// Messages fetched and filed per round trip.
+/// Messages filed per transaction and moved per command.
 const BATCH: usize = 50;
+/// At most this many bytes of messages fetched at once, so that a batch of
+/// large messages is not held in memory all together.
+const BATCH_BYTES: usize = 16 << 20;
 /// RFC 2177 3.: clients should re-issue IDLE at least every 29 minutes.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 /// Re-issue IDLE after this long without a word from the server, so that a
@@ -119,91 +120,15 @@ async fn timed<T, E: Into<ImapError>>(
     }
 }
 
-/// Accepts any certificate. Only built when `tls_insecure = true`, which is
-/// logged at every connection.
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// The TLS client configuration: the system's roots plus `ca_file`.
-fn tls_connector(m: &MailboxSettings) -> Result<TlsConnector, ImapError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ImapError::Tls(e.to_string()))?;
-    let config = if m.tls_insecure {
-        warn!(mailbox = %m.name, "tls_insecure = true: the server certificate is NOT verified");
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        if let Some(path) = &m.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert =
-                    cert.map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| ImapError::Tls(format!("ca_file {}: {e}", path.display())))?;
-            }
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    Ok(TlsConnector::from(Arc::new(config)))
-}
-
 async fn tls_handshake(m: &MailboxSettings, tcp: TcpStream) -> Result<Transport, ImapError> {
     let name = rustls::pki_types::ServerName::try_from(m.host.clone())
         .map_err(|e| ImapError::Tls(format!("host {:?}: {e}", m.host)))?;
     let stream = timed(m.timeout, "TLS handshake", async {
-        tls_connector(m)?
+        if m.tls_insecure {
+            warn!(mailbox = %m.name, "tls_insecure = true: the server certificate is NOT verified");
+        }
+        crate::tls::connector(m.ca_file.as_deref(), m.tls_insecure)
+            .map_err(ImapError::Tls)?
             .connect(name, tcp)
             .await
             .map_err(|e| ImapError::Tls(e.to_string()))
@@ -491,45 +416,56 @@ impl Worker<'_> {
             }
         }
 
-        if failure.is_none() && !normal.is_empty() {
-            let fetched = self.fetch(&normal, "(UID BODY.PEEK[])").await?;
-            // A server that says BYE in the middle of a FETCH answer ends
-            // the stream early without an error from the IMAP library.
-            let received = fetched
-                .iter()
-                .filter(|f| f.uid.is_some() && f.body().is_some())
-                .count();
-            if received < normal.len() {
-                incomplete = Some(ImapError::Protocol(format!(
-                    "the server sent {received} of the {} messages asked for (connection closed?)",
-                    normal.len()
-                )));
-            }
-            for f in &fetched {
-                let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
-                    continue;
-                };
-                match self
+        if failure.is_none() {
+            for group in by_size(&normal, &sizes, BATCH_BYTES) {
+                let fetched = self.fetch(group, "(UID BODY.PEEK[])").await?;
+                let started = std::time::Instant::now();
+                // A server that says BYE in the middle of a FETCH answer ends
+                // the stream early without an error from the IMAP library.
+                let fetched: Vec<_> = fetched
+                    .into_iter()
+                    .filter(|f| f.uid.is_some() && f.body().is_some())
+                    .collect();
+                if fetched.len() < group.len() {
+                    incomplete = Some(ImapError::Protocol(format!(
+                        "the server sent {} of the {} messages asked for (connection closed?)",
+                        fetched.len(),
+                        group.len()
+                    )));
+                }
+                let decided = self
                     .ctx
-                    .file(
-                        &self.m.name,
-                        self.inbound(validity, uid, raw),
-                        &self.m.defaults,
-                    )
-                    .await
-                {
-                    Ok(filed) => {
-                        note(&self.m.name, uid, &filed);
-                        match filed {
-                            Filed::Rejected { .. }
-                            | Filed::AlreadyStored { rejected: true, .. } => quarantine.push(uid),
-                            _ => done.push(uid),
-                        }
-                    }
+                    .decide_all(fetched, |f| f.body().unwrap_or_default(), &self.m.defaults)
+                    .await;
+                let (fetched, decisions) = match decided {
+                    Ok(decided) => decided,
                     Err(e) => {
                         failure = Some(e);
                         break;
                     }
+                };
+                let messages: Vec<_> = fetched
+                    .iter()
+                    .zip(&decisions)
+                    .map(|(f, d)| {
+                        let uid = f.uid.unwrap_or_default();
+                        (self.inbound(validity, uid, f.body().unwrap_or_default()), d)
+                    })
+                    .collect();
+                let (filed, error) = self.ctx.file_all(&self.m.name, &messages, started).await;
+                for ((inbound, _), filed) in messages.iter().zip(filed) {
+                    let uid = inbound.uid.unwrap_or_default();
+                    note(&self.m.name, uid, &filed);
+                    match filed {
+                        Filed::Rejected { .. } | Filed::AlreadyStored { rejected: true, .. } => {
+                            quarantine.push(uid)
+                        }
+                        _ => done.push(uid),
+                    }
+                }
+                if error.is_some() || incomplete.is_some() {
+                    failure = error;
+                    break;
                 }
             }
         }
@@ -690,6 +626,25 @@ impl Worker<'_> {
         self.session = timed(t, "DONE", idle.done()).await?;
         Ok((self, stop))
     }
+}
+
+/// Consecutive groups of `uids` whose sizes add up to at most `limit`
+/// (a larger message makes a group of its own).
+fn by_size<'u>(uids: &'u [u32], sizes: &HashMap<u32, u32>, limit: usize) -> Vec<&'u [u32]> {
+    let mut groups = Vec::new();
+    let (mut start, mut bytes) = (0, 0usize);
+    for (i, uid) in uids.iter().enumerate() {
+        let size = sizes.get(uid).copied().unwrap_or(0) as usize;
+        if i > start && bytes + size > limit {
+            groups.push(&uids[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < uids.len() {
+        groups.push(&uids[start..]);
+    }
+    groups
 }
 
 fn note(mailbox: &str, uid: u32, filed: &Filed) {
@@ -866,6 +821,18 @@ mod tests {
         assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(uid_set(&[4]), "4");
         assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn batches_are_bounded_in_bytes() {
+        let sizes: HashMap<u32, u32> = [(1, 5), (2, 5), (3, 5), (4, 20), (5, 1)].into();
+        let uids = [1, 2, 3, 4, 5];
+        assert_eq!(
+            by_size(&uids, &sizes, 10),
+            vec![&[1, 2][..], &[3], &[4], &[5]]
+        );
+        assert_eq!(by_size(&uids, &sizes, 100), vec![&uids[..]]);
+        assert!(by_size(&[], &sizes, 10).is_empty());
     }
 
     #[test]

@@ -69,6 +69,60 @@ impl Context {
             .await
     }
 
+    /// Decides messages on the blocking pool, spread over the cores, and
+    /// gives them back with their decisions. `raw` reads a message's bytes
+    /// out of its holder, so that nothing is copied.
+    pub async fn decide_all<T: Send + Sync + 'static>(
+        &self,
+        messages: Vec<T>,
+        raw: fn(&T) -> &[u8],
+        defaults: &MailboxDefaults,
+    ) -> Result<(Vec<T>, Vec<Decision>), StoreError> {
+        let rules = self.rules();
+        let defaults = defaults.clone();
+        tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let per_thread = messages.len().div_ceil(threads).max(1);
+            let decisions = std::thread::scope(|scope| {
+                let workers: Vec<_> = messages
+                    .chunks(per_thread)
+                    .map(|chunk| {
+                        let (rules, defaults) = (&rules, &defaults);
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|m| intake::decide(raw(m), rules, defaults))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            (messages, decisions)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("intake task failed: {e}")))
+    }
+
+    /// Files decided messages in one transaction (see
+    /// `Store::file_messages`), and counts them. `started` is when the batch
+    /// was received: each message counts the time it took the batch.
+    pub async fn file_all(
+        &self,
+        source: &str,
+        messages: &[(Inbound<'_>, &Decision)],
+        started: Instant,
+    ) -> (Vec<Filed>, Option<StoreError>) {
+        let (filed, error) = self.store().file_messages(messages).await;
+        for f in &filed {
+            record_filed(source, f, started.elapsed());
+        }
+        (filed, error)
+    }
+
     /// Files a message already decided, and counts it.
     pub async fn file_decided(
         &self,

@@ -829,6 +829,7 @@ impl Store {
             .post_team_reply(&mut tx, id, None, author, None, text, attachments)
             .await?;
         tx.commit().await?;
+        self.outbox_ready.notify_one();
         Ok(ActionDone { key, mails })
     }
 
@@ -855,6 +856,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.outbox_ready.notify_one();
         Ok(ActionDone { key, mails: 0 })
     }
 
@@ -911,6 +913,7 @@ impl Store {
             mails = self.plan_conversation_counted(&mut tx, id, &event).await?;
         }
         tx.commit().await?;
+        self.outbox_ready.notify_one();
         Ok(ActionDone { key, mails })
     }
 }

@@ -170,6 +170,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.outbox_ready.notify_one();
         Ok(Retry::Refiled {
             filed,
             was: old_reason,

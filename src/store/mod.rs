@@ -271,6 +271,9 @@ pub struct Store {
     auto_reply_limit: i64,
     admission: Admission,
     conversations: ConversationRules,
+    /// Woken after a commit that may have written outgoing mail, so that
+    /// the sender does not wait for its next round.
+    outbox_ready: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -348,6 +351,7 @@ impl Store {
             auto_reply_limit: i64::MAX,
             admission: Admission::default(),
             conversations: ConversationRules::default(),
+            outbox_ready: std::sync::Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -418,6 +422,11 @@ impl Store {
         self.backend
     }
 
+    /// Woken whenever outgoing mail may have been written.
+    pub fn outbox_ready(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.outbox_ready)
+    }
+
     /// Applies the migrations of this backend that are not applied yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
@@ -474,6 +483,59 @@ impl Store {
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
         let mut tx = self.begin_write().await?;
+        let filed = self.file_in(&mut tx, inbound, decision).await?;
+        tx.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(filed)
+    }
+
+    /// Files several messages in one transaction, so that a batch costs one
+    /// durable commit instead of one per message (the commit's fsync is
+    /// most of the cost of filing). Returns what was filed for a prefix of
+    /// `messages`, and the error that stopped there, if any: everything
+    /// returned is committed. When one message of the batch fails, the
+    /// batch is rolled back and its messages are filed one by one, so a bad
+    /// message costs only itself.
+    pub async fn file_messages(
+        &self,
+        messages: &[(Inbound<'_>, &Decision)],
+    ) -> (Vec<Filed>, Option<StoreError>) {
+        if messages.len() > 1 {
+            let batch = async {
+                let mut tx = self.begin_write().await?;
+                let mut filed = Vec::with_capacity(messages.len());
+                for (inbound, decision) in messages {
+                    filed.push(self.file_in(&mut tx, inbound, decision).await?);
+                }
+                tx.commit().await?;
+                self.outbox_ready.notify_one();
+                Ok::<_, StoreError>(filed)
+            };
+            match batch.await {
+                Ok(filed) => return (filed, None),
+                // Nothing can be filed while the database is away.
+                Err(e @ StoreError::Unavailable(_)) => return (Vec::new(), Some(e)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "batch not filed; filing its messages one by one");
+                }
+            }
+        }
+        let mut filed = Vec::with_capacity(messages.len());
+        for (inbound, decision) in messages {
+            match self.file_message(inbound, decision).await {
+                Ok(f) => filed.push(f),
+                Err(e) => return (filed, Some(e)),
+            }
+        }
+        (filed, None)
+    }
+
+    async fn file_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        inbound: &Inbound<'_>,
+        decision: &Decision,
+    ) -> Result<Filed, StoreError> {
         let raw_sha256 = sha256_hex(inbound.raw);
         let body_sha256 = sha256_hex(body_of(inbound.raw));
 
@@ -487,7 +549,7 @@ impl Store {
             .bind(mailbox)
             .bind(i64::from(validity))
             .bind(i64::from(uid))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             if let Some(row) = row {
                 let outcome: String = row.try_get(1)?;
@@ -512,16 +574,16 @@ impl Store {
         .bind(&raw_sha256)
         .bind(message_id.as_deref())
         .bind(&body_sha256)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
 
-        Self::put_blob(&mut tx, &raw_sha256, inbound.raw).await?;
+        Self::put_blob(tx, &raw_sha256, inbound.raw).await?;
         let plan = match &earlier {
             Some(row) => Plan::Duplicate {
                 of_message: row.try_get(0)?,
                 ticket: row.try_get(1)?,
             },
-            None => self.plan_filing(&mut tx, decision).await?,
+            None => self.plan_filing(tx, decision).await?,
         };
         let (outcome, reason, detail) = plan.outcome();
         let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
@@ -543,13 +605,11 @@ impl Store {
         .bind(detail)
         .bind(duplicate_of)
         .bind(now())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
 
-        let filed = self.carry_out(&mut tx, plan, inbound_id, decision).await?;
-        tx.commit().await?;
-        Ok(filed)
+        self.carry_out(tx, plan, inbound_id, decision).await
     }
 
     /// What filing a message that is not a duplicate will do: a follow-up,
@@ -1167,13 +1227,96 @@ impl Store {
         Ok(())
     }
 
-    pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = NULL WHERE id = $1")
-            .bind(id)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+    /// Claims up to `limit` due messages for this sender until `lease` has
+    /// passed, oldest first. Rows another sender holds are skipped
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a
+    /// time anyway), so no message is handed to two senders.
+    pub async fn claim_outbox(
+        &self,
+        limit: i64,
+        lease: Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let now = now();
+        let until = (chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default())
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let claim = tracking_token();
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(&format!(
+            "UPDATE outbox SET claim = $1, claimed_until = $2 WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE status = 'pending' AND next_attempt_at <= $3
+                   AND (claimed_until IS NULL OR claimed_until < $3)
+                 ORDER BY id LIMIT $4 {lock})"
+        ))
+        .bind(&claim)
+        .bind(&until)
+        .bind(&now)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query_as::<_, OutboxRow>(&format!(
+            "{OUTBOX_ROWS} WHERE o.claim = $1 ORDER BY o.id"
+        ))
+        .bind(&claim)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Ends every claim at once: only when no other sender can be running
+    /// (a SQLite database, which one instance holds).
+    pub async fn release_outbox_claims(&self) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET claim = NULL, claimed_until = NULL WHERE claim IS NOT NULL",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Records the outcome of attempts, in one transaction, and ends their
+    /// claims.
+    pub async fn record_attempts(&self, attempts: &[(i64, Attempt)]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (id, attempt) in attempts {
+            let query = match attempt {
+                Attempt::Sent => sqlx::query(
+                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2,
+                         last_error = NULL, claim = NULL, claimed_until = NULL WHERE id = $1",
+                )
+                .bind(*id)
+                .bind(now()),
+                Attempt::Failed { error, retry_at } => {
+                    let (status, next) = match retry_at {
+                        Some(at) => (
+                            "pending",
+                            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        ),
+                        None => ("failed", now()),
+                    };
+                    sqlx::query(
+                        "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
+                             last_error = $4, claim = NULL, claimed_until = NULL WHERE id = $1",
+                    )
+                    .bind(*id)
+                    .bind(status)
+                    .bind(next)
+                    .bind(error.clone())
+                }
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {
+        self.record_attempts(&[(id, Attempt::Sent)]).await
     }
 
     /// Records a failed attempt: tried again at `retry_at`, or given up
@@ -1184,22 +1327,23 @@ impl Store {
         error: &str,
         retry_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<(), StoreError> {
-        let (status, next) = match retry_at {
-            Some(at) => (
-                "pending",
-                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            ),
-            None => ("failed", now()),
+        let attempt = Attempt::Failed {
+            error: error.to_owned(),
+            retry_at,
         };
-        sqlx::query("UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 WHERE id = $1")
-            .bind(id)
-            .bind(status)
-            .bind(next)
-            .bind(error)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.record_attempts(&[(id, attempt)]).await
     }
+}
+
+/// What one attempt to send a message came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    /// Not sent: tried again at `retry_at`, or given up (`None`).
+    Failed {
+        error: String,
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 /// A registered customer.
