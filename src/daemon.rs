@@ -166,7 +166,10 @@ pub async fn run(settings: Settings, config_path: Option<PathBuf>, once: bool) -
         // no other instance can be sending them.
         match store.release_outbox_claims().await {
             Ok(0) => {}
-            Ok(n) => info!(messages = n, "outgoing mail claimed before a crash is sent again"),
+            Ok(n) => info!(
+                messages = n,
+                "outgoing mail claimed before a crash is sent again"
+            ),
             Err(e) => warn!(error = %e, "outbox claims not released"),
         }
     }

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::StreamExt;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
@@ -376,26 +375,45 @@ fn attempt_outcome(
 
 /// Sends claimed rows, several at once, and records their outcomes in
 /// small batches as they come. Returns how many were delivered.
+///
+/// Each send is a task of its own that holds no database connection: the
+/// sends go on while outcomes are recorded, and recording (which waits for
+/// the database's writer) never waits for a send that waits for it.
 async fn deliver(
     store: &Store,
     mailer: &Mailer,
     settings: &OutboxSettings,
     rows: Vec<OutboxRow>,
 ) -> Result<usize, StoreError> {
-    let attempts = futures::stream::iter(rows)
-        .map(|row| async move {
-            let raw = store.blob(&row.raw_sha256).await?;
-            let result = mailer.send(&row, &raw).await;
-            Ok::<_, StoreError>((row.id, attempt_outcome(&row, result, settings)))
-        })
-        .buffer_unordered(mailer.concurrency());
-    let mut batches = attempts.ready_chunks(RECORD_BATCH);
+    let mut waiting = rows.into_iter();
+    let mut sending = tokio::task::JoinSet::new();
+    let mut outcomes = Vec::new();
     let mut delivered = 0;
-    while let Some(batch) = batches.next().await {
-        let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
-        delivered += batch.iter().filter(|(_, a)| *a == Attempt::Sent).count();
-        store.record_attempts(&batch).await?;
+    loop {
+        while sending.len() < mailer.concurrency() {
+            let Some(row) = waiting.next() else { break };
+            let raw = store.blob(&row.raw_sha256).await?;
+            let (mailer, settings) = (mailer.clone(), settings.clone());
+            sending.spawn(async move {
+                let result = mailer.send(&row, &raw).await;
+                (row.id, attempt_outcome(&row, result, &settings))
+            });
+        }
+        let Some(done) = sending.join_next().await else {
+            break;
+        };
+        outcomes.push(done.map_err(|e| StoreError::Other(format!("send task failed: {e}")))?);
+        while let Some(done) = sending.try_join_next() {
+            outcomes.push(done.map_err(|e| StoreError::Other(format!("send task failed: {e}")))?);
+        }
+        if outcomes.len() >= RECORD_BATCH || sending.is_empty() {
+            delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
+            store.record_attempts(&outcomes).await?;
+            outcomes.clear();
+        }
     }
+    delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
+    store.record_attempts(&outcomes).await?;
     Ok(delivered)
 }
 

@@ -28,7 +28,7 @@ use crate::store::{Filed, Inbound, SourceKind, StoreError};
 const BATCH: usize = 50;
 /// At most this many bytes of messages fetched at once, so that a batch of
 /// large messages is not held in memory all together.
-const BATCH_BYTES: usize = 16 << 20;
+const BATCH_BYTES: usize = 8 << 20;
 /// RFC 2177 3.: clients should re-issue IDLE at least every 29 minutes.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 /// Re-issue IDLE after this long without a word from the server, so that a
@@ -316,6 +316,10 @@ impl Worker<'_> {
     }
 
     /// Files every message waiting in the folder. Returns how many.
+    ///
+    /// Batches go through a pipeline: while one batch is filed (one
+    /// transaction), the next is fetched and parsed; a batch gets its
+    /// post-action (one command) only once its transaction is committed.
     async fn drain(&mut self) -> Result<usize, ImapError> {
         let t = self.m.timeout;
         let selected = timed(t, "SELECT", self.session.select(&self.m.folder)).await?;
@@ -329,22 +333,122 @@ impl Worker<'_> {
             .into_iter()
             .collect();
         uids.sort_unstable();
-        if let Some(&first) = uids.first() {
-            self.note_oldest_waiting(first).await?;
-        }
-        let mut filed = 0;
-        for chunk in uids.chunks(BATCH) {
-            // Each batch is a few steps, each with its time limit.
-            self.ctx.monitor.expect_beat(&self.m.name, t * 6);
-            filed += self.batch(validity, chunk).await?;
+        let Some(&first) = uids.first() else {
+            return Ok(0);
+        };
+        self.note_oldest_waiting(first).await?;
+        self.ctx.monitor.expect_beat(&self.m.name, t * 4);
+        let sizes: HashMap<u32, u32> = fetch(&mut self.session, t, &uids, "(UID RFC822.SIZE)")
+            .await?
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
+            .collect();
+        let max = self.ctx.rules().max_message_size;
+        // A message gone since the SEARCH has no size: it is left alone.
+        let (oversize, normal): (Vec<u32>, Vec<u32>) = uids
+            .iter()
+            .filter(|u| sizes.contains_key(u))
+            .partition(|u| sizes[u] as usize > max);
+        let mut filed = self.file_oversize(validity, &oversize, &sizes).await?;
+
+        let batches = batches(&normal, &sizes, BATCH, BATCH_BYTES);
+        let (ctx, m) = (self.ctx, self.m);
+        let mut prepared = match batches.first() {
+            Some(batch) => Some(prepare(&mut self.session, ctx, m, batch).await?),
+            None => None,
+        };
+        let mut next_batch = batches.iter().skip(1);
+        while let Some(current) = prepared.take() {
+            // Filing and fetching are each time-limited steps.
+            ctx.monitor.expect_beat(&m.name, t * 6);
+            let following = next_batch.next();
+            let (outcome, next) = tokio::join!(file_prepared(ctx, m, validity, &current), async {
+                match following {
+                    Some(batch) => Some(prepare(&mut self.session, ctx, m, batch).await),
+                    None => None,
+                }
+            });
+            // What was committed from a cut-off answer gets its
+            // post-action on the next connection, as an already-stored
+            // message.
+            if let Some(e) = current.incomplete {
+                return Err(outcome.failure.map_or(e, Into::into));
+            }
+            // Only what is committed gets its post-action; the rest stays
+            // in the folder for the next round.
+            self.post_action(&outcome.done).await?;
+            self.move_to(&outcome.quarantine, &m.quarantine_folder)
+                .await?;
+            filed += outcome.done.len() + outcome.quarantine.len();
+            if let Some(e) = outcome.failure {
+                return Err(e.into());
+            }
+            prepared = next.transpose()?;
         }
         Ok(filed)
+    }
+
+    /// Messages over `max_message_size`: only their header is downloaded
+    /// and kept, and they go to quarantine.
+    async fn file_oversize(
+        &mut self,
+        validity: u32,
+        uids: &[u32],
+        sizes: &HashMap<u32, u32>,
+    ) -> Result<usize, ImapError> {
+        if uids.is_empty() {
+            return Ok(0);
+        }
+        let mut quarantine = Vec::new();
+        let mut failure = None;
+        for f in fetch(
+            &mut self.session,
+            self.m.timeout,
+            uids,
+            "(UID BODY.PEEK[HEADER])",
+        )
+        .await?
+        {
+            let (Some(uid), Some(header)) = (f.uid, f.header()) else {
+                continue;
+            };
+            let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
+            let started = std::time::Instant::now();
+            let decision = intake::decide_oversize(header, size, &self.ctx.rules());
+            let inbound = inbound(self.m, validity, uid, header);
+            match self
+                .ctx
+                .file_decided(&self.m.name, &inbound, &decision, started)
+                .await
+            {
+                Ok(filed) => {
+                    warn!(mailbox = %self.m.name, uid, size, "message over max_message_size: quarantined undownloaded");
+                    note(&self.m.name, uid, &filed);
+                    quarantine.push(uid);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        self.move_to(&quarantine, &self.m.quarantine_folder).await?;
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(quarantine.len()),
+        }
     }
 
     /// How long the oldest waiting message (the lowest UID) has been in the
     /// folder, by its INTERNALDATE, for the metrics.
     async fn note_oldest_waiting(&mut self, uid: u32) -> Result<(), ImapError> {
-        let fetched = self.fetch(&[uid], "(UID INTERNALDATE)").await?;
+        let fetched = fetch(
+            &mut self.session,
+            self.m.timeout,
+            &[uid],
+            "(UID INTERNALDATE)",
+        )
+        .await?;
         if let Some(date) = fetched.first().and_then(|f| f.internal_date()) {
             let age = (chrono::Utc::now() - date.with_timezone(&chrono::Utc))
                 .to_std()
@@ -352,148 +456,6 @@ impl Worker<'_> {
             self.ctx.monitor.oldest_waiting(&self.m.name, age);
         }
         Ok(())
-    }
-
-    async fn fetch(
-        &mut self,
-        uids: &[u32],
-        items: &str,
-    ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
-        let set = uid_set(uids);
-        timed(self.m.timeout, "UID FETCH", async {
-            self.session
-                .uid_fetch(&set, items)
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await
-    }
-
-    async fn batch(&mut self, validity: u32, uids: &[u32]) -> Result<usize, ImapError> {
-        let max = self.ctx.rules().max_message_size;
-        let sizes: HashMap<u32, u32> = self
-            .fetch(uids, "(UID RFC822.SIZE)")
-            .await?
-            .iter()
-            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
-            .collect();
-        let (oversize, normal): (Vec<u32>, Vec<u32>) = uids
-            .iter()
-            .filter(|u| sizes.contains_key(u))
-            .partition(|u| sizes[u] as usize > max);
-
-        let mut done = Vec::new();
-        let mut quarantine = Vec::new();
-        let mut failure = None;
-        let mut incomplete = None;
-
-        // Too large: only the header is downloaded and kept.
-        if !oversize.is_empty() {
-            for f in self.fetch(&oversize, "(UID BODY.PEEK[HEADER])").await? {
-                let (Some(uid), Some(header)) = (f.uid, f.header()) else {
-                    continue;
-                };
-                let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
-                let started = std::time::Instant::now();
-                let decision = intake::decide_oversize(header, size, &self.ctx.rules());
-                let inbound = self.inbound(validity, uid, header);
-                match self
-                    .ctx
-                    .file_decided(&self.m.name, &inbound, &decision, started)
-                    .await
-                {
-                    Ok(filed) => {
-                        warn!(mailbox = %self.m.name, uid, size, "message over max_message_size: quarantined undownloaded");
-                        note(&self.m.name, uid, &filed);
-                        quarantine.push(uid);
-                    }
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
-
-        if failure.is_none() {
-            for group in by_size(&normal, &sizes, BATCH_BYTES) {
-                let fetched = self.fetch(group, "(UID BODY.PEEK[])").await?;
-                let started = std::time::Instant::now();
-                // A server that says BYE in the middle of a FETCH answer ends
-                // the stream early without an error from the IMAP library.
-                let fetched: Vec<_> = fetched
-                    .into_iter()
-                    .filter(|f| f.uid.is_some() && f.body().is_some())
-                    .collect();
-                if fetched.len() < group.len() {
-                    incomplete = Some(ImapError::Protocol(format!(
-                        "the server sent {} of the {} messages asked for (connection closed?)",
-                        fetched.len(),
-                        group.len()
-                    )));
-                }
-                let decided = self
-                    .ctx
-                    .decide_all(fetched, |f| f.body().unwrap_or_default(), &self.m.defaults)
-                    .await;
-                let (fetched, decisions) = match decided {
-                    Ok(decided) => decided,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                };
-                let messages: Vec<_> = fetched
-                    .iter()
-                    .zip(&decisions)
-                    .map(|(f, d)| {
-                        let uid = f.uid.unwrap_or_default();
-                        (self.inbound(validity, uid, f.body().unwrap_or_default()), d)
-                    })
-                    .collect();
-                let (filed, error) = self.ctx.file_all(&self.m.name, &messages, started).await;
-                for ((inbound, _), filed) in messages.iter().zip(filed) {
-                    let uid = inbound.uid.unwrap_or_default();
-                    note(&self.m.name, uid, &filed);
-                    match filed {
-                        Filed::Rejected { .. } | Filed::AlreadyStored { rejected: true, .. } => {
-                            quarantine.push(uid)
-                        }
-                        _ => done.push(uid),
-                    }
-                }
-                if error.is_some() || incomplete.is_some() {
-                    failure = error;
-                    break;
-                }
-            }
-        }
-
-        // What was committed from a cut-off answer gets its post-action on
-        // the next connection, as an already-stored message.
-        if let Some(e) = incomplete {
-            return Err(failure.map_or(e, Into::into));
-        }
-        // Only what is committed gets its post-action; the rest stays in the
-        // folder for the next round.
-        self.post_action(&done).await?;
-        self.move_to(&quarantine, &self.m.quarantine_folder.clone())
-            .await?;
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(done.len() + quarantine.len()),
-        }
-    }
-
-    fn inbound<'r>(&'r self, validity: u32, uid: u32, raw: &'r [u8]) -> Inbound<'r> {
-        Inbound {
-            source: SourceKind::Imap,
-            mailbox: Some(&self.m.name),
-            uidvalidity: Some(validity),
-            uid: Some(uid),
-            raw,
-        }
     }
 
     async fn post_action(&mut self, uids: &[u32]) -> Result<(), ImapError> {
@@ -628,21 +590,140 @@ impl Worker<'_> {
     }
 }
 
-/// Consecutive groups of `uids` whose sizes add up to at most `limit`
-/// (a larger message makes a group of its own).
-fn by_size<'u>(uids: &'u [u32], sizes: &HashMap<u32, u32>, limit: usize) -> Vec<&'u [u32]> {
+fn inbound<'r>(m: &'r MailboxSettings, validity: u32, uid: u32, raw: &'r [u8]) -> Inbound<'r> {
+    Inbound {
+        source: SourceKind::Imap,
+        mailbox: Some(&m.name),
+        uidvalidity: Some(validity),
+        uid: Some(uid),
+        raw,
+    }
+}
+
+async fn fetch(
+    session: &mut Session,
+    limit: Duration,
+    uids: &[u32],
+    items: &str,
+) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+    let set = uid_set(uids);
+    timed(limit, "UID FETCH", async {
+        session
+            .uid_fetch(&set, items)
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await
+}
+
+/// A batch fetched and decided, waiting to be filed.
+struct Prepared {
+    messages: Vec<async_imap::types::Fetch>,
+    decisions: Vec<intake::Decision>,
+    /// The server sent fewer messages than asked for.
+    incomplete: Option<ImapError>,
+    fetched_at: std::time::Instant,
+}
+
+/// Fetches a batch and decides its messages (on every core).
+async fn prepare(
+    session: &mut Session,
+    ctx: &Context,
+    m: &MailboxSettings,
+    uids: &[u32],
+) -> Result<Prepared, ImapError> {
+    let fetched = fetch(session, m.timeout, uids, "(UID BODY.PEEK[])").await?;
+    let fetched_at = std::time::Instant::now();
+    // A server that says BYE in the middle of a FETCH answer ends the
+    // stream early without an error from the IMAP library.
+    let fetched: Vec<_> = fetched
+        .into_iter()
+        .filter(|f| f.uid.is_some() && f.body().is_some())
+        .collect();
+    let incomplete = (fetched.len() < uids.len()).then(|| {
+        ImapError::Protocol(format!(
+            "the server sent {} of the {} messages asked for (connection closed?)",
+            fetched.len(),
+            uids.len()
+        ))
+    });
+    let (messages, decisions) = ctx
+        .decide_all(fetched, |f| f.body().unwrap_or_default(), &m.defaults)
+        .await?;
+    Ok(Prepared {
+        messages,
+        decisions,
+        incomplete,
+        fetched_at,
+    })
+}
+
+/// What filing a batch came to: the UIDs to mark done, those to
+/// quarantine, and the error that stopped it.
+struct BatchOutcome {
+    done: Vec<u32>,
+    quarantine: Vec<u32>,
+    failure: Option<StoreError>,
+}
+
+/// Files a prepared batch in one transaction.
+async fn file_prepared(
+    ctx: &Context,
+    m: &MailboxSettings,
+    validity: u32,
+    batch: &Prepared,
+) -> BatchOutcome {
+    let messages: Vec<_> = batch
+        .messages
+        .iter()
+        .zip(&batch.decisions)
+        .map(|(f, d)| {
+            let uid = f.uid.unwrap_or_default();
+            (inbound(m, validity, uid, f.body().unwrap_or_default()), d)
+        })
+        .collect();
+    let (filed, failure) = ctx.file_all(&m.name, &messages, batch.fetched_at).await;
+    debug!(
+        mailbox = %m.name,
+        messages = messages.len(),
+        filed = filed.len(),
+        ms = batch.fetched_at.elapsed().as_millis() as u64,
+        "batch decided and filed"
+    );
+    let mut outcome = BatchOutcome {
+        done: Vec::new(),
+        quarantine: Vec::new(),
+        failure,
+    };
+    for ((inbound, _), filed) in messages.iter().zip(filed) {
+        let uid = inbound.uid.unwrap_or_default();
+        note(&m.name, uid, &filed);
+        match filed {
+            Filed::Rejected { .. } | Filed::AlreadyStored { rejected: true, .. } => {
+                outcome.quarantine.push(uid)
+            }
+            _ => outcome.done.push(uid),
+        }
+    }
+    outcome
+}
+
+/// Consecutive batches of `uids`, each at most `count` messages whose sizes
+/// add up to at most `bytes` (a larger message makes a batch of its own).
+fn batches(uids: &[u32], sizes: &HashMap<u32, u32>, count: usize, bytes: usize) -> Vec<Vec<u32>> {
     let mut groups = Vec::new();
-    let (mut start, mut bytes) = (0, 0usize);
+    let (mut start, mut total) = (0, 0usize);
     for (i, uid) in uids.iter().enumerate() {
         let size = sizes.get(uid).copied().unwrap_or(0) as usize;
-        if i > start && bytes + size > limit {
-            groups.push(&uids[start..i]);
-            (start, bytes) = (i, 0);
+        if i > start && (total + size > bytes || i - start == count) {
+            groups.push(uids[start..i].to_vec());
+            (start, total) = (i, 0);
         }
-        bytes += size;
+        total += size;
     }
     if start < uids.len() {
-        groups.push(&uids[start..]);
+        groups.push(uids[start..].to_vec());
     }
     groups
 }
@@ -824,15 +905,19 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_bounded_in_bytes() {
+    fn batches_are_bounded_in_count_and_bytes() {
         let sizes: HashMap<u32, u32> = [(1, 5), (2, 5), (3, 5), (4, 20), (5, 1)].into();
         let uids = [1, 2, 3, 4, 5];
         assert_eq!(
-            by_size(&uids, &sizes, 10),
-            vec![&[1, 2][..], &[3], &[4], &[5]]
+            batches(&uids, &sizes, 50, 10),
+            vec![vec![1, 2], vec![3], vec![4], vec![5]]
         );
-        assert_eq!(by_size(&uids, &sizes, 100), vec![&uids[..]]);
-        assert!(by_size(&[], &sizes, 10).is_empty());
+        assert_eq!(batches(&uids, &sizes, 50, 100), vec![uids.to_vec()]);
+        assert_eq!(
+            batches(&uids, &sizes, 2, 100),
+            vec![vec![1, 2], vec![3, 4], vec![5]]
+        );
+        assert!(batches(&[], &sizes, 50, 10).is_empty());
     }
 
     #[test]

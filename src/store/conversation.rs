@@ -823,7 +823,7 @@ impl Store {
         text: &str,
         attachments: &[Attachment],
     ) -> Result<ActionDone, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let (mut tx, _writer) = self.begin_write().await?;
         let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
         let mails = self
             .post_team_reply(&mut tx, id, None, author, None, text, attachments)
@@ -840,7 +840,7 @@ impl Store {
         author: &str,
         text: &str,
     ) -> Result<ActionDone, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let (mut tx, _writer) = self.begin_write().await?;
         let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
         self.insert_comment(
             &mut tx,
@@ -877,7 +877,7 @@ impl Store {
                 STATUSES.join(", ")
             )));
         }
-        let mut tx = self.begin_write().await?;
+        let (mut tx, _writer) = self.begin_write().await?;
         let (id, key, old_status) = self.ticket_for_action(&mut tx, key).await?;
         let stated = crate::intake::StatedFields {
             severity: update.severity.clone(),

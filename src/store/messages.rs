@@ -112,7 +112,7 @@ impl Store {
     /// lock (SQLite) until commit; a concurrent retry then finds it filed
     /// and gets [`Retry::NotQuarantined`].
     pub async fn refile(&self, inbound_id: i64, decision: &Decision) -> Result<Retry, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let (mut tx, _writer) = self.begin_write().await?;
         let at = now();
         let claimed = sqlx::query(
             "UPDATE inbound_messages SET retried_at = $2 WHERE id = $1 AND outcome = 'rejected'
