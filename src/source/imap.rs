@@ -29,6 +29,12 @@ const BATCH: usize = 50;
 /// At most this many bytes of messages fetched at once, so that a batch of
 /// large messages is not held in memory all together.
 const BATCH_BYTES: usize = 8 << 20;
+/// After a drain that found mail, the folder is checked every `BUSY_CHECK`
+/// for this long instead of waiting in IDLE: Dovecot holds IDLE
+/// notifications back for half a second to combine changes, which would
+/// make every message of a steady stream wait that long.
+const BUSY_FOR: Duration = Duration::from_secs(5);
+const BUSY_CHECK: Duration = Duration::from_millis(50);
 /// RFC 2177 3.: clients should re-issue IDLE at least every 29 minutes.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 /// Re-issue IDLE after this long without a word from the server, so that a
@@ -293,6 +299,8 @@ struct Worker<'a> {
     m: &'a MailboxSettings,
     session: Session,
     caps: Capabilities,
+    /// Until when mail is taken to be still arriving (see `BUSY_FOR`).
+    busy_until: Option<std::time::Instant>,
 }
 
 impl Worker<'_> {
@@ -537,6 +545,14 @@ impl Worker<'_> {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(Self, bool), ImapError> {
         let monitor = &self.ctx.monitor;
+        if self
+            .busy_until
+            .is_some_and(|until| std::time::Instant::now() < until)
+        {
+            monitor.expect_beat(&self.m.name, BUSY_CHECK + self.m.timeout);
+            let stop = sleep_or_shutdown(BUSY_CHECK, shutdown).await;
+            return Ok((self, stop));
+        }
         if !(self.m.idle && self.caps.idle) {
             monitor.expect_beat(&self.m.name, self.m.poll_interval + self.m.timeout);
             let stop = sleep_or_shutdown(self.m.poll_interval, shutdown).await;
@@ -782,6 +798,7 @@ async fn session(
         m,
         session,
         caps,
+        busy_until: None,
     };
     if m.post_action == PostAction::Move {
         worker.ensure_folder(&m.processed_folder).await?;
@@ -793,6 +810,7 @@ async fn session(
         ctx.monitor.drained(&m.name);
         if filed > 0 {
             info!(mailbox = %m.name, filed, "folder drained");
+            worker.busy_until = Some(std::time::Instant::now() + BUSY_FOR);
         }
         if once || *shutdown.borrow() {
             break;
