@@ -64,12 +64,19 @@ pub struct RawSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct RawDatabase {
     pub url: String,
+    #[serde(default = "default_lease_timeout")]
+    pub lease_timeout: String,
+}
+
+fn default_lease_timeout() -> String {
+    "30s".into()
 }
 
 impl Default for RawDatabase {
     fn default() -> Self {
         RawDatabase {
             url: "sqlite://data/mailgate.db".into(),
+            lease_timeout: default_lease_timeout(),
         }
     }
 }
@@ -384,6 +391,9 @@ pub enum SenderPolicy {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// PostgreSQL: how soon another instance takes over the mailboxes of
+    /// one that died or lost the database.
+    pub lease_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -865,6 +875,17 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             format!("{url:?} must start with sqlite: or postgres://"),
         );
     }
+    let lease_timeout = c.duration(
+        "database.lease_timeout".into(),
+        &raw.database.lease_timeout,
+        Duration::from_secs(30),
+    );
+    if lease_timeout < Duration::from_secs(6) {
+        c.problem(
+            "database.lease_timeout",
+            "must be at least 6s (leases are renewed every sixth of it)",
+        );
+    }
 
     let max_message_size = match &raw.intake.max_message_size {
         ByteSizeText::Bytes(n) => Some(*n),
@@ -1262,7 +1283,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         return Err(c.problems);
     }
     Ok(Settings {
-        database: DatabaseSettings { url },
+        database: DatabaseSettings { url, lease_timeout },
         intake: IntakeRules {
             vocabulary,
             key_prefix: prefix.clone(),

@@ -20,6 +20,7 @@ use tracing::{error, info, warn};
 use crate::commands::{exit, open_store, reconfigure_store, store_failure};
 use crate::config::{self, MaildirSettings, Settings};
 use crate::intake::MailboxDefaults;
+use crate::lease::Leases;
 use crate::outbox::{self, send::Mailer};
 use crate::service::{self, Monitor, notify};
 use crate::source::{self, Context, Live};
@@ -96,14 +97,72 @@ fn spawn_source(
     once: bool,
 ) {
     tasks.spawn(async move {
-        let result = match spec {
-            SourceSpec::Imap(m) => source::imap::run(ctx, *m, stop, once)
-                .await
-                .map_err(|e| e.to_string()),
-            SourceSpec::Maildir(d) => source::maildir::run(ctx, *d, stop, once)
-                .await
-                .map_err(|e| e.to_string()),
+        let result = run_source(spec, ctx, stop, once).await;
+        (key, result)
+    });
+}
+
+async fn run_source(
+    spec: SourceSpec,
+    ctx: Context,
+    stop: watch::Receiver<bool>,
+    once: bool,
+) -> Result<(), String> {
+    match spec {
+        SourceSpec::Imap(m) => source::imap::run(ctx, *m, stop, once)
+            .await
+            .map_err(|e| e.to_string()),
+        SourceSpec::Maildir(d) => source::maildir::run(ctx, *d, stop, once)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// A source watched only while this instance holds its lease: it starts
+/// when the lease is taken and stops (after the message in hand) when the
+/// lease is lost, until `stop`.
+fn spawn_leased_source(
+    tasks: &mut JoinSet<SourceResult>,
+    key: String,
+    spec: SourceSpec,
+    ctx: Context,
+    mut stop: watch::Receiver<bool>,
+    leases: Leases,
+) {
+    tasks.spawn(async move {
+        let mut held = leases.want(&key);
+        let result = loop {
+            tokio::select! {
+                _ = held.wait_for(|h| *h) => {}
+                _ = stop.wait_for(|s| *s) => break Ok(()),
+            }
+            info!(source = %key, "lease held: starting");
+            let (source_stop, source_stop_rx) = watch::channel(false);
+            let mut source =
+                std::pin::pin!(run_source(spec.clone(), ctx.clone(), source_stop_rx, false));
+            let ended = tokio::select! {
+                result = &mut source => Some(result),
+                _ = held.wait_for(|h| !*h) => None,
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let result = match ended {
+                Some(result) => result,
+                None => {
+                    let _ = source_stop.send(true);
+                    source.await
+                }
+            };
+            if *stop.borrow() {
+                break result;
+            }
+            if result.is_err() {
+                // A source that stops by itself stops the instance, as
+                // without leases.
+                break result;
+            }
+            info!(source = %key, "lease lost: stopped; another instance takes over");
         };
+        leases.forget(&key);
         (key, result)
     });
 }
@@ -146,6 +205,15 @@ fn outbox_fingerprint(settings: &Settings) -> String {
 /// address is in use; 78 for a configuration that cannot work; 70 when a
 /// source stopped by itself (systemd restarts the service).
 pub async fn run(settings: Settings, config_path: Option<PathBuf>, once: bool) -> u8 {
+    // Held until the process ends: one instance per SQLite file.
+    let _instance = match claim_sqlite_file(&settings.database.url) {
+        Ok(lock) => lock,
+        Err(message) => {
+            error!("{message}");
+            eprintln!("mailgate: {message}");
+            return exit::TEMPFAIL;
+        }
+    };
     let store = match open_store(&settings).await {
         Ok(store) => store,
         Err(e) => {
@@ -183,6 +251,39 @@ pub async fn run(settings: Settings, config_path: Option<PathBuf>, once: bool) -
     };
     store.close().await;
     status
+}
+
+/// SQLite serves one instance: a second `run` on the same file would watch
+/// the same mailboxes without leases and send the same outbox. The lock
+/// (`FILE.lock`, beside the database) is released by the system when the
+/// process ends, however it ends.
+fn claim_sqlite_file(url: &str) -> Result<Option<std::fs::File>, String> {
+    let Some(db) = crate::store::sqlite_file(url) else {
+        return Ok(None);
+    };
+    let mut name = db.clone().into_os_string();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another mailgate is already running on {} (it holds {}); SQLite serves one \
+             instance: stop it first, or use PostgreSQL to run several",
+            db.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
 }
 
 /// `run --once`: every source through what is waiting, then the outbox.
@@ -254,6 +355,8 @@ struct Daemon {
     servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     shutdown: watch::Sender<bool>,
     failed_start: Option<u8>,
+    /// With PostgreSQL: the mailboxes this instance may watch now.
+    leases: Option<Leases>,
 }
 
 impl Daemon {
@@ -283,13 +386,33 @@ impl Daemon {
             servers: Vec::new(),
             shutdown,
             failed_start: None,
+            leases: None,
         };
+        if store.backend() == crate::store::Backend::Postgres {
+            match Leases::new(
+                &daemon.settings.database.url,
+                store.instance(),
+                daemon.settings.database.lease_timeout,
+            ) {
+                Ok(leases) => {
+                    info!(instance = %store.instance(), lease_timeout = ?daemon.settings.database.lease_timeout,
+                        "PostgreSQL: mailboxes are shared with other instances under leases");
+                    tokio::spawn(leases.clone().keep(daemon.shutdown.subscribe()));
+                    daemon.leases = Some(leases);
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot set up mailbox leases");
+                    daemon.failed_start = Some(exit::CONFIG);
+                    return daemon;
+                }
+            }
+        }
         // The listeners first: a wrong address stops `run` before anything
         // else starts. An address in use is most often the previous
         // instance still stopping, which a restart later fixes (75); any
         // other failure needs the configuration changed (78).
         let public = crate::web::router(Arc::new(daemon.settings.clone()), store.clone());
-        let ops = crate::web::ops::router(store.clone(), monitor, metrics);
+        let ops = crate::web::ops::router(store.clone(), monitor, metrics, daemon.leases.clone());
         for (key, address, app) in [
             ("http.listen", daemon.settings.http_listen, public),
             ("http.ops_listen", daemon.settings.ops_listen, ops),
@@ -339,7 +462,17 @@ impl Daemon {
                     stop,
                 },
             );
-            spawn_source(&mut self.tasks, key, spec, ctx.clone(), stop_rx, false);
+            match &self.leases {
+                Some(leases) => spawn_leased_source(
+                    &mut self.tasks,
+                    key,
+                    spec,
+                    ctx.clone(),
+                    stop_rx,
+                    leases.clone(),
+                ),
+                None => spawn_source(&mut self.tasks, key, spec, ctx.clone(), stop_rx, false),
+            }
         }
     }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod generate;
 pub mod intake;
+pub mod lease;
 pub mod outbox;
 pub mod replay;
 pub mod service;

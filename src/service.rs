@@ -29,6 +29,8 @@ pub mod names {
     pub const OLDEST_WAITING: &str = "mailgate_mailbox_oldest_waiting_seconds";
     pub const TOKEN_EXPIRY: &str = "mailgate_oauth_token_expiry_timestamp_seconds";
     pub const UP: &str = "mailgate_up";
+    /// 1 while this instance holds the lease of a source (PostgreSQL).
+    pub const LEASE_HELD: &str = "mailgate_lease_held";
 }
 
 /// One source as the monitor sees it.

@@ -541,5 +541,9 @@ mod faults;
 
 #[path = "daemon/check.rs"]
 mod check;
+#[path = "daemon/cluster.rs"]
+mod cluster;
+#[path = "support/database.rs"]
+mod database;
 #[path = "daemon/service.rs"]
 mod service;

@@ -276,6 +276,8 @@ pub struct Store {
     outbox_ready: std::sync::Arc<tokio::sync::Notify>,
     /// Held by the one SQLite write transaction of this process.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// This process among the instances sharing the database.
+    instance: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -290,6 +292,27 @@ impl std::fmt::Debug for Store {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A name for this process among instances sharing a database: host, pid
+/// and a random part (a pid can come back after a reboot).
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host: String = host
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        // PostgreSQL keeps 63 bytes of an application_name.
+        .take(30)
+        .collect();
+    let mut random = [0u8; 3];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    format!(
+        "{}-{}-{}",
+        if host.is_empty() { "host" } else { &host },
+        std::process::id(),
+        hex::encode(random)
+    )
 }
 
 /// A tracking token: 160 random bits from the OS generator, in hex. Not
@@ -312,9 +335,15 @@ impl Store {
     pub async fn open(url: &str, key_prefix: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
+        let instance: std::sync::Arc<str> = instance_name().into();
         let url = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
+            // Every session says which instance it belongs to: claims of an
+            // instance without any session left are those of a dead one.
+            Backend::Postgres => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}application_name=mailgate%20{instance}")
+            }
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Config(format!("database.url: {e}")))?;
@@ -323,6 +352,12 @@ impl Store {
                 // One writer at a time anyway; a few readers beside it.
                 Backend::Sqlite => 4,
                 Backend::Postgres => 8,
+            })
+            // PostgreSQL: one session always open, which shows this instance
+            // alive to the others (see `claim_outbox`).
+            .min_connections(match backend {
+                Backend::Sqlite => 0,
+                Backend::Postgres => 1,
             })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
@@ -357,6 +392,7 @@ impl Store {
             conversations: ConversationRules::default(),
             outbox_ready: std::sync::Arc::default(),
             writer: std::sync::Arc::default(),
+            instance,
         };
         store.migrate().await?;
         Ok(store)
@@ -440,6 +476,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This process's name among the instances sharing the database.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// Woken whenever outgoing mail may have been written.
@@ -1024,6 +1065,14 @@ impl Plan<'_> {
 pub const UNREGISTERED: &str = "unregistered-sender";
 
 /// Makes `sqlite://PATH` create its file (and folder) when missing.
+/// The file of a `sqlite:` URL.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -1265,17 +1314,23 @@ impl Store {
         let now = now();
         let until = (chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default())
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let claim = tracking_token();
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        // The instance first: another instance sees whether the claimer
+        // is still alive.
+        let claim = format!("{} {}", self.instance, tracking_token());
+        let (lock, dead_claimer) = match self.backend {
+            Backend::Postgres => (
+                "FOR UPDATE SKIP LOCKED",
+                "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                     WHERE a.application_name = 'mailgate ' || split_part(claim, ' ', 1))",
+            ),
+            Backend::Sqlite => ("", ""),
         };
         let (mut tx, _writer) = self.begin_write().await?;
         sqlx::query(&format!(
             "UPDATE outbox SET claim = $1, claimed_until = $2 WHERE id IN (
                  SELECT id FROM outbox
                  WHERE status = 'pending' AND next_attempt_at <= $3
-                   AND (claimed_until IS NULL OR claimed_until < $3)
+                   AND (claimed_until IS NULL OR claimed_until < $3 {dead_claimer})
                  ORDER BY id LIMIT $4 {lock})"
         ))
         .bind(&claim)

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::lease::Leases;
 use crate::service::{Monitor, names};
 use crate::store::Store;
 
@@ -22,9 +23,15 @@ struct Ops {
     store: Store,
     monitor: Arc<Monitor>,
     metrics: Option<PrometheusHandle>,
+    leases: Option<Leases>,
 }
 
-pub fn router(store: Store, monitor: Arc<Monitor>, metrics: Option<PrometheusHandle>) -> Router {
+pub fn router(
+    store: Store,
+    monitor: Arc<Monitor>,
+    metrics: Option<PrometheusHandle>,
+    leases: Option<Leases>,
+) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -33,6 +40,7 @@ pub fn router(store: Store, monitor: Arc<Monitor>, metrics: Option<PrometheusHan
             store,
             monitor,
             metrics,
+            leases,
         })
 }
 
@@ -42,10 +50,25 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         reasons.push(format!("database: {e}"));
     }
     reasons.extend(ops.monitor.not_ready());
+    // Sharing the mailboxes with other instances: which this one watches.
+    // An instance holding none is ready: it serves HTTP and sends mail.
+    let leases = ops.leases.as_ref().map(|leases| {
+        let held = leases.held();
+        format!(
+            "instance {} watches: {}\n",
+            ops.store.instance(),
+            if held.is_empty() {
+                "nothing (the other instances hold every mailbox)".to_owned()
+            } else {
+                held.join(", ")
+            }
+        )
+    });
+    let leases = leases.unwrap_or_default();
     if reasons.is_empty() {
-        (StatusCode::OK, "ready\n").into_response()
+        (StatusCode::OK, format!("ready\n{leases}")).into_response()
     } else {
-        let body = format!("not ready\n{}\n", reasons.join("\n"));
+        let body = format!("not ready\n{}\n{leases}", reasons.join("\n"));
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
