@@ -243,6 +243,61 @@ async fn story_on_postgres() {
     db.drop_pg().await;
 }
 
+/// Contents over a chunk (the raw message, a 3 MiB attachment) come back
+/// byte for byte, and filing the same message again stores nothing twice.
+async fn large_contents(url: &str) {
+    use base64::Engine as _;
+    let settings = settings();
+    let store = Store::open(url, "SUP").await.unwrap();
+    let data: Vec<u8> = (0..3 * 1024 * 1024u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    let raw = format!(
+        "From: big@acme.fr\nTo: support@example.com\nSubject: Dump\nMessage-ID: <big@acme.fr>\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+         Content-Type: text/plain\n\nThe dump.\n--b\nContent-Type: application/octet-stream\n\
+         Content-Disposition: attachment; filename=dump.bin\nContent-Transfer-Encoding: base64\n\n{}\n--b--\n",
+        lines.join("\n")
+    );
+    let Filed::Ticket { key } = file(&store, &settings, &raw, None).await else {
+        panic!("a ticket");
+    };
+    assert!(matches!(
+        file(&store, &settings, &raw, None).await,
+        Filed::Duplicate { .. }
+    ));
+    let ticket = store.ticket(&key).await.unwrap();
+    assert_eq!(ticket.attachments.len(), 1);
+    let attachment = &ticket.attachments[0];
+    assert_eq!(store.blob(&attachment.sha256).await.unwrap(), data);
+    let inbound = store.list_inbound(None).await.unwrap();
+    for m in &inbound {
+        assert_eq!(store.inbound_raw(m.id).await.unwrap(), raw.as_bytes());
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn large_contents_on_sqlite() {
+    let db = TestDb::sqlite();
+    large_contents(&db.url).await;
+}
+
+#[tokio::test]
+async fn large_contents_on_postgres() {
+    let Some(db) = TestDb::postgres("large").await else {
+        return;
+    };
+    large_contents(&db.url).await;
+    db.drop_pg().await;
+}
+
 /// Ticket keys stay unique when several writers file at once.
 async fn concurrent_keys(url: &str) {
     let settings = settings();

@@ -268,7 +268,7 @@ fn parse_message(raw: &[u8]) -> ParsedMail {
     }
 }
 
-fn parse_message_from(raw: &[u8], message: mail_parser::Message<'_>) -> ParsedMail {
+fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> ParsedMail {
     let root = &message.parts[0];
     let raw_header = |h: &mail_parser::Header<'_>| -> &[u8] {
         raw.get(h.offset_start as usize..h.offset_end as usize)
@@ -352,14 +352,7 @@ fn parse_message_from(raw: &[u8], message: mail_parser::Message<'_>) -> ParsedMa
     }
     let join = |parts: Vec<&str>| (!parts.is_empty()).then(|| parts.join("\n\n"));
 
-    let attachments = message
-        .attachments
-        .iter()
-        .filter_map(|id| message.parts.get(*id as usize))
-        .map(|part| attachment(part))
-        .collect();
-
-    ParsedMail {
+    let mut parsed = ParsedMail {
         subject,
         from,
         sender: people(message.sender()).into_iter().next(),
@@ -375,12 +368,20 @@ fn parse_message_from(raw: &[u8], message: mail_parser::Message<'_>) -> ParsedMa
         date: message.date().map(|d| d.to_rfc3339()),
         text_body: join(text_parts),
         html_body: join(html_parts),
-        attachments,
+        attachments: Vec::new(),
         headers,
+    };
+    // Last, because the decoded contents are moved out of the message
+    // rather than copied: a large attachment is held once, not twice.
+    for id in message.attachments.clone() {
+        if let Some(part) = message.parts.get_mut(id as usize) {
+            parsed.attachments.push(attachment(part));
+        }
     }
+    parsed
 }
 
-fn attachment(part: &mail_parser::MessagePart<'_>) -> RawAttachment {
+fn attachment(part: &mut mail_parser::MessagePart<'_>) -> RawAttachment {
     let content_type = part
         .content_type()
         .map(|ct| {
@@ -412,7 +413,19 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> RawAttachment {
                 .to_owned()
         })
         .filter(|id| !id.is_empty());
-    let mut data = part.contents().to_vec();
+    let decoded = matches!(
+        &part.body,
+        PartType::Binary(std::borrow::Cow::Owned(_))
+            | PartType::InlineBinary(std::borrow::Cow::Owned(_))
+    );
+    let mut data = if decoded {
+        match std::mem::replace(&mut part.body, PartType::Binary(Default::default())) {
+            PartType::Binary(c) | PartType::InlineBinary(c) => c.into_owned(),
+            _ => Vec::new(),
+        }
+    } else {
+        part.contents().to_vec()
+    };
     if part.is_encoding_problem
         && let Some(decoded) = redecode(part.content_transfer_encoding(), &data)
     {

@@ -294,6 +294,10 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Contents larger than this are stored in chunks of this size (see
+/// migration 0007).
+const BLOB_CHUNK: usize = 1 << 20;
+
 /// A name for this process among instances sharing a database: host, pid
 /// and a random part (a pid can come back after a reboot).
 fn instance_name() -> String {
@@ -524,13 +528,25 @@ impl Store {
         sha256: &str,
         content: &[u8],
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        let chunked = content.len() > BLOB_CHUNK;
+        let inserted = sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)
             .bind(content.len() as i64)
-            .bind(content)
+            .bind(if chunked { &[][..] } else { content })
             .bind(now())
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if inserted == 1 && chunked {
+            for (seq, chunk) in content.chunks(BLOB_CHUNK).enumerate() {
+                sqlx::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
+                    .bind(sha256)
+                    .bind(seq as i64)
+                    .bind(chunk)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -1214,12 +1230,31 @@ impl Store {
 
     /// The content of a stored file or raw message.
     pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
-        let row = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
+        let row = sqlx::query("SELECT size, content FROM blobs WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
-        Ok(row.try_get(0)?)
+        let size: i64 = row.try_get(0)?;
+        let content: Vec<u8> = row.try_get(1)?;
+        if content.len() as i64 == size {
+            return Ok(content);
+        }
+        let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut chunks =
+            sqlx::query("SELECT content FROM blob_chunks WHERE sha256 = $1 ORDER BY seq")
+                .bind(sha256)
+                .fetch(&self.pool);
+        while let Some(row) = futures::TryStreamExt::try_next(&mut chunks).await? {
+            content.extend_from_slice(&row.try_get::<Vec<u8>, _>(0)?);
+        }
+        if content.len() as i64 != size {
+            return Err(StoreError::Other(format!(
+                "content {sha256}: {} of {size} bytes stored",
+                content.len()
+            )));
+        }
+        Ok(content)
     }
 
     /// Received messages, newest first, optionally of one outcome.
