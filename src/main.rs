@@ -352,7 +352,22 @@ fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>
     }
 }
 
+/// glibc gives each thread that allocates an arena of its own (up to eight
+/// per core) and keeps what is freed in each: the parsing threads, the
+/// database workers and the runtime's pool made a 1,000-message run peak at
+/// 127 MB, 95 MB with two arenas. Set before any thread starts.
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator parameter; called before
+    // other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let level = if matches!(cli.command, Command::Run { .. }) {
         "info"

@@ -33,7 +33,7 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// that a claim only lapses when its sender is gone.
 const CLAIM_LEASE: Duration = Duration::from_secs(300);
 /// Rows claimed at once, per connection.
-const CLAIM_PER_CONNECTION: i64 = 4;
+const CLAIM_PER_CONNECTION: i64 = 16;
 /// Outcomes recorded per transaction, at most: a crash loses the record of
 /// at most this many deliveries, which are then sent again.
 const RECORD_BATCH: usize = 16;
