@@ -90,12 +90,54 @@ const NO_WRAP: usize = 10_000;
 /// Turns HTML into readable text. Never fails: markup html2text cannot
 /// render falls back to the text with tags stripped.
 pub fn html_to_text(html: &str) -> String {
+    // html2text takes time quadratic in the nesting depth (100,000 nested
+    // <div> took a minute); no real message nests this deep.
+    if nesting_depth(html) > MAX_NESTING {
+        return strip_tags(html);
+    }
     let rendered = html2text::config::with_decorator(InlineLinks::default())
         .string_from_read(html.as_bytes(), NO_WRAP);
     match rendered {
         Ok(text) => text,
         Err(_) => strip_tags(html),
     }
+}
+
+/// Deeper HTML is read with its tags stripped rather than rendered.
+const MAX_NESTING: usize = 400;
+
+/// How deep elements nest at most, roughly: opening tags count one level,
+/// closing tags take one away; void elements (`<br>`, `<img>`…) and
+/// self-closing tags do not count.
+fn nesting_depth(html: &str) -> usize {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        if let Some(closing) = tag.strip_prefix('/') {
+            if !closing.is_empty() {
+                depth = depth.saturating_sub(1);
+            }
+        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) && !tag.ends_with('/') {
+            let name: String = tag
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !VOID.contains(&name.as_str()) {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+        }
+        rest = &rest[end.min(rest.len())..];
+    }
+    deepest
 }
 
 fn strip_tags(html: &str) -> String {
@@ -235,6 +277,24 @@ pub fn first_meaningful_line(description: &str, max_chars: usize) -> Option<Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn deeply_nested_html_is_stripped_not_rendered() {
+        assert_eq!(nesting_depth("<p>a<br>b<img src=x/><b>c</b></p>"), 2);
+        assert_eq!(
+            nesting_depth("<div><div></div><div><p>x</p></div></div>"),
+            3
+        );
+        let deep = format!(
+            "{}Le serveur ne répond plus{}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
+        assert!(nesting_depth(&deep) > MAX_NESTING);
+        let text = html_to_text(&deep);
+        assert_eq!(text.trim(), "Le serveur ne répond plus");
+    }
+
     use super::*;
     use crate::intake::fields::tests::vocabulary;
 

@@ -390,15 +390,7 @@ async fn deliver(
     let mut outcomes = Vec::new();
     let mut delivered = 0;
     loop {
-        while sending.len() < mailer.concurrency() {
-            let Some(row) = waiting.next() else { break };
-            let raw = store.blob(&row.raw_sha256).await?;
-            let (mailer, settings) = (mailer.clone(), settings.clone());
-            sending.spawn(async move {
-                let result = mailer.send(&row, &raw).await;
-                (row.id, attempt_outcome(&row, result, &settings))
-            });
-        }
+        start_sends(store, mailer, settings, &mut waiting, &mut sending).await?;
         let Some(done) = sending.join_next().await else {
             break;
         };
@@ -406,6 +398,8 @@ async fn deliver(
         while let Some(done) = sending.try_join_next() {
             outcomes.push(done.map_err(|e| StoreError::Other(format!("send task failed: {e}")))?);
         }
+        // The connections work while the outcomes are recorded.
+        start_sends(store, mailer, settings, &mut waiting, &mut sending).await?;
         if outcomes.len() >= RECORD_BATCH || sending.is_empty() {
             delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
             store.record_attempts(&outcomes).await?;
@@ -415,6 +409,26 @@ async fn deliver(
     delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
     store.record_attempts(&outcomes).await?;
     Ok(delivered)
+}
+
+/// Starts sends until every connection is busy or no row is left.
+async fn start_sends(
+    store: &Store,
+    mailer: &Mailer,
+    settings: &OutboxSettings,
+    waiting: &mut impl Iterator<Item = OutboxRow>,
+    sending: &mut tokio::task::JoinSet<(i64, Attempt)>,
+) -> Result<(), StoreError> {
+    while sending.len() < mailer.concurrency() {
+        let Some(row) = waiting.next() else { break };
+        let raw = store.blob(&row.raw_sha256).await?;
+        let (mailer, settings) = (mailer.clone(), settings.clone());
+        sending.spawn(async move {
+            let result = mailer.send(&row, &raw).await;
+            (row.id, attempt_outcome(&row, result, &settings))
+        });
+    }
+    Ok(())
 }
 
 /// Sends every message that is due. Returns how many were delivered.

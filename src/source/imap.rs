@@ -28,7 +28,7 @@ use crate::store::{Filed, Inbound, SourceKind, StoreError};
 const BATCH: usize = 50;
 /// At most this many bytes of messages fetched at once, so that a batch of
 /// large messages is not held in memory all together.
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 4 << 20;
 /// After a drain that found mail, the folder is checked every `BUSY_CHECK`
 /// for this long instead of waiting in IDLE: Dovecot holds IDLE
 /// notifications back for half a second to combine changes, which would
