@@ -855,7 +855,13 @@ impl Health {
 
     /// Records a failure and returns how long to wait before trying again.
     fn failed(&mut self, mailbox: &str, error: &ImapError) -> Duration {
-        let wait = self.backoff.next_wait();
+        let mut wait = self.backoff.next_wait();
+        // A refused login is retried slowly (a server may lock the account
+        // after repeated failures); a server that is away is tried at least
+        // every minute, so that the mailbox works again soon after it is back.
+        if !matches!(error, ImapError::Auth(_)) {
+            wait = wait.min(Duration::from_secs(60));
+        }
         if self.failing {
             debug!(mailbox, %error, ?wait, "still failing");
         } else {
