@@ -4,19 +4,14 @@
 //! later with exponential back-off; a permanent one (5xx) stops at once.
 //! Either way the outcome stays on the row.
 
-use std::io;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -25,6 +20,7 @@ use crate::config::{OutboxSettings, SmtpSettings, TlsMode};
 use crate::service::names;
 use crate::source::sleep_or_shutdown;
 use crate::store::{Attempt, OutboxRow, Store, StoreError};
+use crate::tls::Transport;
 
 /// Limit on each step of an SMTP conversation.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -86,42 +82,6 @@ pub struct SmtpPool {
     idle: Mutex<Vec<AsyncSmtpConnection>>,
 }
 
-/// A TLS stream as lettre takes it (implicit TLS, port 465).
-#[derive(Debug)]
-struct TlsSocket(tokio_rustls::client::TlsStream<TcpStream>);
-
-impl AsyncRead for TlsSocket {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TlsSocket {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_flush(cx)
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
-    }
-}
-
-impl AsyncTokioStream for TlsSocket {
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.get_ref().0.peer_addr()
-    }
-}
-
 /// Runs one step of the SMTP conversation with its time limit.
 async fn step<T>(
     what: &str,
@@ -181,7 +141,7 @@ impl SmtpPool {
                 step(
                     "greeting",
                     AsyncSmtpConnection::connect_with_transport(
-                        Box::new(TlsSocket(stream)),
+                        Box::new(Transport::Tls(Box::new(stream))),
                         &self.hello,
                     ),
                 )
@@ -389,25 +349,24 @@ async fn deliver(
     let mut sending = tokio::task::JoinSet::new();
     let mut outcomes = Vec::new();
     let mut delivered = 0;
-    loop {
-        start_sends(store, mailer, settings, &mut waiting, &mut sending).await?;
-        let Some(done) = sending.join_next().await else {
-            break;
-        };
-        outcomes.push(done.map_err(|e| StoreError::Other(format!("send task failed: {e}")))?);
+    let task_failed =
+        |e: tokio::task::JoinError| StoreError::Other(format!("send task failed: {e}"));
+    start_sends(store, mailer, settings, &mut waiting, &mut sending).await?;
+    while let Some(done) = sending.join_next().await {
+        outcomes.push(done.map_err(task_failed)?);
         while let Some(done) = sending.try_join_next() {
-            outcomes.push(done.map_err(|e| StoreError::Other(format!("send task failed: {e}")))?);
+            outcomes.push(done.map_err(task_failed)?);
         }
         // The connections work while the outcomes are recorded.
         start_sends(store, mailer, settings, &mut waiting, &mut sending).await?;
+        // Nothing is left unrecorded: when no send is under way, none is
+        // waiting either.
         if outcomes.len() >= RECORD_BATCH || sending.is_empty() {
             delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
             store.record_attempts(&outcomes).await?;
             outcomes.clear();
         }
     }
-    delivered += outcomes.iter().filter(|(_, a)| *a == Attempt::Sent).count();
-    store.record_attempts(&outcomes).await?;
     Ok(delivered)
 }
 

@@ -5,16 +5,12 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
 use futures::TryStreamExt;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -23,6 +19,7 @@ use super::{Backoff, Context, sleep_or_shutdown};
 use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret, TlsMode};
 use crate::intake;
 use crate::store::{Filed, Inbound, SourceKind, StoreError};
+use crate::tls::Transport;
 
 /// Messages filed per transaction and moved per command.
 const BATCH: usize = 50;
@@ -40,51 +37,6 @@ const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 /// Re-issue IDLE after this long without a word from the server, so that a
 /// dead connection is noticed by the NOOP that follows.
 const IDLE_SILENCE: Duration = Duration::from_secs(5 * 60);
-
-/// The byte stream under the IMAP session.
-#[derive(Debug)]
-pub enum Transport {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Transport {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Transport {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(s) => Pin::new(s).poll_flush(cx),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
 
 pub type Session = async_imap::Session<Transport>;
 
