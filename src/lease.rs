@@ -221,15 +221,14 @@ impl Leases {
         .await?
         .try_get(0)?;
         let wanted: Vec<String> = self.wanted().keys().cloned().collect();
-        let mut hashes = BTreeMap::new();
-        for source in &wanted {
-            let hash: i32 = sqlx::query("SELECT hashtext($1)")
-                .bind(source)
-                .fetch_one(&mut *c)
+        let hashes: BTreeMap<String, i32> =
+            sqlx::query("SELECT s, hashtext(s) FROM unnest($1::text[]) s")
+                .bind(&wanted)
+                .fetch_all(&mut *c)
                 .await?
-                .try_get(0)?;
-            hashes.insert(source.clone(), hash);
-        }
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
         // Locks of sources no longer wanted go back.
         for hash in &locked {
             if !hashes.values().any(|h| h == hash) {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use mailgate::config::{self, Settings};
 use mailgate::intake::{self, MailboxDefaults};
-use mailgate::store::{Filed, Inbound, SourceKind, Store};
+use mailgate::store::{Attempt, Filed, Inbound, SourceKind, Store};
 
 #[path = "support/database.rs"]
 mod database;
@@ -175,16 +175,27 @@ async fn story(url: &str) {
             ("confirmation", "pending", Some("SUP-1"))
         ]
     );
-    let due = store.due_outbox(10).await.unwrap();
+    let lease = std::time::Duration::from_secs(60);
+    let due = store.claim_outbox(10, lease).await.unwrap();
     assert_eq!(due.len(), 2);
-    store.outbox_sent(due[0].id).await.unwrap();
+    // Claimed rows go to no other sender.
+    assert!(store.claim_outbox(10, lease).await.unwrap().is_empty());
     store
-        .outbox_failed(due[1].id, "550 no such user", None)
+        .record_attempts(&[
+            (due[0].id, Attempt::Sent),
+            (
+                due[1].id,
+                Attempt::Failed {
+                    error: "550 no such user".into(),
+                    retry_at: None,
+                },
+            ),
+        ])
         .await
         .unwrap();
     let replies = store.ticket("SUP-1").await.unwrap().replies;
     assert_eq!(replies.len(), 1);
-    assert!(store.due_outbox(10).await.unwrap().is_empty());
+    assert!(store.claim_outbox(10, lease).await.unwrap().is_empty());
 
     // Customers.
     store

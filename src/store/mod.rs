@@ -8,7 +8,6 @@ mod conversation;
 mod messages;
 mod models;
 
-use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -1093,16 +1092,9 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Err(StoreError::Config(
-            "database.url must name a SQLite file".into(),
-        ));
-    }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    let path = sqlite_file(url)
+        .ok_or_else(|| StoreError::Config("database.url must name a SQLite file".into()))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot create the folder {}: {e}",
@@ -1293,19 +1285,6 @@ const OUTBOX_ROWS: &str =
 
 /// The outbox, for the sender worker.
 impl Store {
-    /// Pending messages whose time has come, oldest first.
-    pub async fn due_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as::<_, OutboxRow>(
-            &format!(
-                "{OUTBOX_ROWS} WHERE o.status = 'pending' AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2"
-            ),
-        )
-        .bind(now())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// Every outgoing message, newest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(
@@ -1432,25 +1411,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    pub async fn outbox_sent(&self, id: i64) -> Result<(), StoreError> {
-        self.record_attempts(&[(id, Attempt::Sent)]).await
-    }
-
-    /// Records a failed attempt: tried again at `retry_at`, or given up
-    /// (`None`) with the error kept on the row.
-    pub async fn outbox_failed(
-        &self,
-        id: i64,
-        error: &str,
-        retry_at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<(), StoreError> {
-        let attempt = Attempt::Failed {
-            error: error.to_owned(),
-            retry_at,
-        };
-        self.record_attempts(&[(id, attempt)]).await
     }
 }
 
