@@ -133,6 +133,34 @@ async fn three_instances_share_four_mailboxes_and_survive_two_kills() {
             .collect::<String>()
     );
 
+    // Each instance says which mailboxes it watches, and between them they
+    // watch the four (an instance with none would be ready too).
+    let mut watched = Vec::new();
+    for d in daemons.iter().flatten() {
+        let response = reqwest::get(format!("http://{}/readyz", d.ops_address()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        let line = body
+            .lines()
+            .find(|l| l.starts_with("instance ") && l.contains(" watches: "))
+            .unwrap_or_else(|| panic!("no lease line in /readyz:\n{body}"));
+        watched.extend(
+            line.split(" watches: ")
+                .nth(1)
+                .unwrap()
+                .split(", ")
+                .filter(|s| s.starts_with("imap:"))
+                .map(str::to_owned),
+        );
+    }
+    watched.sort();
+    assert_eq!(
+        watched,
+        ["imap:east", "imap:north", "imap:south", "imap:west"]
+    );
+
     // 2,000 messages arrive in 20 rounds; two instances are killed on the
     // way.
     let per_round = MESSAGES / ROUNDS;
