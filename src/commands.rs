@@ -225,6 +225,7 @@ pub async fn ingest(
             uidvalidity: None,
             uid: None,
             raw: &raw,
+            digest: None,
         };
         match store.file_message(&inbound, &decision).await {
             Ok(filed) => {

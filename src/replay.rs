@@ -644,6 +644,7 @@ impl Importer<'_> {
             uidvalidity: None,
             uid: None,
             raw,
+            digest: None,
         };
         match self.store.file_message(&inbound, &decision).await {
             Ok(filed) => {

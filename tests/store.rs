@@ -62,6 +62,7 @@ async fn file(store: &Store, settings: &Settings, raw: &str, uid: Option<u32>) -
         uidvalidity: uid.map(|_| 7),
         uid,
         raw: raw.as_bytes(),
+        digest: None,
     };
     store.file_message(&inbound, &decision).await.unwrap()
 }
@@ -178,6 +179,14 @@ async fn story(url: &str) {
     let lease = std::time::Duration::from_secs(60);
     let due = store.claim_outbox(10, lease).await.unwrap();
     assert_eq!(due.len(), 2);
+    // Each comes with its content.
+    for mail in &due {
+        assert_eq!(
+            mail.raw.as_deref(),
+            Some(&store.blob(&mail.row.raw_sha256).await.unwrap()[..])
+        );
+    }
+    let due: Vec<_> = due.into_iter().map(|m| m.row).collect();
     // Claimed rows go to no other sender.
     assert!(store.claim_outbox(10, lease).await.unwrap().is_empty());
     store
@@ -332,6 +341,7 @@ async fn concurrent_keys(url: &str) {
                 uidvalidity: None,
                 uid: None,
                 raw: raw.as_bytes(),
+                digest: None,
             };
             store.file_message(&inbound, &decision).await
         }));

@@ -204,6 +204,7 @@ impl Site {
             uidvalidity: None,
             uid: None,
             raw: raw.as_bytes(),
+            digest: None,
         };
         self.store.file_message(&inbound, &decision).await.unwrap()
     }

@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use crate::config::{OutboxSettings, SmtpSettings, TlsMode};
 use crate::service::names;
 use crate::source::sleep_or_shutdown;
-use crate::store::{Attempt, OutboxRow, Store, StoreError};
+use crate::store::{Attempt, ClaimedMail, OutboxRow, Store, StoreError};
 use crate::tls::Transport;
 
 /// Limit on each step of an SMTP conversation.
@@ -343,7 +343,7 @@ async fn deliver(
     store: &Store,
     mailer: &Mailer,
     settings: &OutboxSettings,
-    rows: Vec<OutboxRow>,
+    rows: Vec<ClaimedMail>,
 ) -> Result<usize, StoreError> {
     let mut waiting = rows.into_iter();
     let mut sending = tokio::task::JoinSet::new();
@@ -375,12 +375,17 @@ async fn start_sends(
     store: &Store,
     mailer: &Mailer,
     settings: &OutboxSettings,
-    waiting: &mut impl Iterator<Item = OutboxRow>,
+    waiting: &mut impl Iterator<Item = ClaimedMail>,
     sending: &mut tokio::task::JoinSet<(i64, Attempt)>,
 ) -> Result<(), StoreError> {
     while sending.len() < mailer.concurrency() {
-        let Some(row) = waiting.next() else { break };
-        let raw = store.blob(&row.raw_sha256).await?;
+        let Some(ClaimedMail { row, raw }) = waiting.next() else {
+            break;
+        };
+        let raw = match raw {
+            Some(raw) => raw,
+            None => store.blob(&row.raw_sha256).await?,
+        };
         let (mailer, settings) = (mailer.clone(), settings.clone());
         sending.spawn(async move {
             let result = mailer.send(&row, &raw).await;

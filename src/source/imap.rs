@@ -18,7 +18,7 @@ use super::oauth::{TokenSource, xoauth2_response};
 use super::{Backoff, Context, sleep_or_shutdown};
 use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret, TlsMode};
 use crate::intake;
-use crate::store::{Filed, Inbound, SourceKind, StoreError};
+use crate::store::{Filed, Inbound, RawDigest, SourceKind, StoreError};
 use crate::tls::Transport;
 
 /// Messages filed per transaction and moved per command.
@@ -313,26 +313,45 @@ impl Worker<'_> {
 
         let batches = batches(&normal, &sizes, BATCH, BATCH_BYTES);
         let (ctx, m) = (self.ctx, self.m);
-        let mut prepared = match batches.first() {
-            Some(batch) => Some(prepare(&mut self.session, ctx, m, batch).await?),
+        // Each batch is filed by its own task: a SQLite transaction holds
+        // its thread (see `Store::file_messages`), and meanwhile the next
+        // batch is fetched and decided, then the previous one's
+        // post-action is applied.
+        let start_filing = |batch: Prepared| {
+            let (ctx, m) = (ctx.clone(), m.clone());
+            tokio::spawn(async move {
+                let outcome = file_prepared(&ctx, &m, validity, &batch).await;
+                (batch, outcome)
+            })
+        };
+        let mut filing = match batches.first() {
+            Some(batch) => Some(start_filing(
+                prepare(&mut self.session, ctx, m, batch).await?,
+            )),
             None => None,
         };
         let mut next_batch = batches.iter().skip(1);
-        while let Some(current) = prepared.take() {
+        while let Some(task) = filing.take() {
             // Filing and fetching are each time-limited steps.
             ctx.monitor.expect_beat(&m.name, t * 6);
-            let following = next_batch.next();
-            let (outcome, next) = tokio::join!(file_prepared(ctx, m, validity, &current), async {
-                match following {
-                    Some(batch) => Some(prepare(&mut self.session, ctx, m, batch).await),
-                    None => None,
-                }
-            });
+            let (next, next_failure) = match next_batch.next() {
+                Some(batch) => match prepare(&mut self.session, ctx, m, batch).await {
+                    Ok(next) => (Some(next), None),
+                    Err(e) => (None, Some(e)),
+                },
+                None => (None, None),
+            };
+            let (current, outcome) = task
+                .await
+                .map_err(|e| StoreError::Other(format!("filing task failed: {e}")))?;
             // What was committed from a cut-off answer gets its
             // post-action on the next connection, as an already-stored
             // message.
             if let Some(e) = current.incomplete {
                 return Err(outcome.failure.map_or(e, Into::into));
+            }
+            if outcome.failure.is_none() {
+                filing = next.map(start_filing);
             }
             // Only what is committed gets its post-action; the rest stays
             // in the folder for the next round.
@@ -340,10 +359,9 @@ impl Worker<'_> {
             self.move_to(&outcome.quarantine, &m.quarantine_folder)
                 .await?;
             filed += outcome.done.len() + outcome.quarantine.len();
-            if let Some(e) = outcome.failure {
-                return Err(e.into());
+            if let Some(e) = outcome.failure.map(ImapError::from).or(next_failure) {
+                return Err(e);
             }
-            prepared = next.transpose()?;
         }
         Ok(filed)
     }
@@ -375,7 +393,7 @@ impl Worker<'_> {
             let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
             let started = std::time::Instant::now();
             let decision = intake::decide_oversize(header, size, &self.ctx.rules());
-            let inbound = inbound(self.m, validity, uid, header);
+            let inbound = inbound(self.m, validity, uid, header, None);
             match self
                 .ctx
                 .file_decided(&self.m.name, &inbound, &decision, started)
@@ -558,13 +576,20 @@ impl Worker<'_> {
     }
 }
 
-fn inbound<'r>(m: &'r MailboxSettings, validity: u32, uid: u32, raw: &'r [u8]) -> Inbound<'r> {
+fn inbound<'r>(
+    m: &'r MailboxSettings,
+    validity: u32,
+    uid: u32,
+    raw: &'r [u8],
+    digest: Option<&'r RawDigest>,
+) -> Inbound<'r> {
     Inbound {
         source: SourceKind::Imap,
         mailbox: Some(&m.name),
         uidvalidity: Some(validity),
         uid: Some(uid),
         raw,
+        digest,
     }
 }
 
@@ -588,7 +613,7 @@ async fn fetch(
 /// A batch fetched and decided, waiting to be filed.
 struct Prepared {
     messages: Vec<async_imap::types::Fetch>,
-    decisions: Vec<intake::Decision>,
+    decisions: Vec<(intake::Decision, RawDigest)>,
     /// The server sent fewer messages than asked for.
     incomplete: Option<ImapError>,
     fetched_at: std::time::Instant,
@@ -601,6 +626,7 @@ async fn prepare(
     m: &MailboxSettings,
     uids: &[u32],
 ) -> Result<Prepared, ImapError> {
+    let started = std::time::Instant::now();
     let fetched = fetch(session, m.timeout, uids, "(UID BODY.PEEK[])").await?;
     let fetched_at = std::time::Instant::now();
     // A server that says BYE in the middle of a FETCH answer ends the
@@ -619,6 +645,13 @@ async fn prepare(
     let (messages, decisions) = ctx
         .decide_all(fetched, |f| f.body().unwrap_or_default(), &m.defaults)
         .await?;
+    debug!(
+        mailbox = %m.name,
+        messages = messages.len(),
+        fetch_ms = (fetched_at - started).as_millis() as u64,
+        decide_ms = fetched_at.elapsed().as_millis() as u64,
+        "batch fetched and decided"
+    );
     Ok(Prepared {
         messages,
         decisions,
@@ -646,9 +679,10 @@ async fn file_prepared(
         .messages
         .iter()
         .zip(&batch.decisions)
-        .map(|(f, d)| {
+        .map(|(f, (decision, digest))| {
             let uid = f.uid.unwrap_or_default();
-            (inbound(m, validity, uid, f.body().unwrap_or_default()), d)
+            let raw = f.body().unwrap_or_default();
+            (inbound(m, validity, uid, raw, Some(digest)), decision)
         })
         .collect();
     let (filed, failure) = ctx.file_all(&m.name, &messages, batch.fetched_at).await;

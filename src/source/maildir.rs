@@ -70,6 +70,7 @@ pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, M
             uidvalidity: None,
             uid: None,
             raw: &raw,
+            digest: None,
         };
         let filed = ctx
             .file(&settings.name, inbound, &settings.defaults)

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::intake::{self, Decision, IntakeRules, MailboxDefaults};
 use crate::service::{Monitor, record_filed};
-use crate::store::{Filed, Inbound, Store, StoreError};
+use crate::store::{Filed, Inbound, RawDigest, Store, StoreError};
 
 /// What a configuration reload replaces under running sources: the store
 /// (with its templates, policies and limits) and the intake rules.
@@ -72,12 +72,14 @@ impl Context {
     /// Decides messages on the blocking pool, spread over the cores, and
     /// gives them back with their decisions. `raw` reads a message's bytes
     /// out of its holder, so that nothing is copied.
+    /// Decides messages on every core, and computes their digests there
+    /// too, so that filing does not.
     pub async fn decide_all<T: Send + Sync + 'static>(
         &self,
         messages: Vec<T>,
         raw: fn(&T) -> &[u8],
         defaults: &MailboxDefaults,
-    ) -> Result<(Vec<T>, Vec<Decision>), StoreError> {
+    ) -> Result<(Vec<T>, Vec<(Decision, RawDigest)>), StoreError> {
         let rules = self.rules();
         let defaults = defaults.clone();
         tokio::task::spawn_blocking(move || {
@@ -91,7 +93,10 @@ impl Context {
                         scope.spawn(move || {
                             chunk
                                 .iter()
-                                .map(|m| intake::decide(raw(m), rules, defaults))
+                                .map(|m| {
+                                    let raw = raw(m);
+                                    (intake::decide(raw, rules, defaults), RawDigest::of(raw))
+                                })
                                 .collect::<Vec<_>>()
                         })
                     })

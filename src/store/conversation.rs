@@ -4,7 +4,9 @@
 //! the ticket's history and the mail it causes is queued in the same
 //! transaction.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use super::sql::{self, WriteTx};
 
 use super::{OutgoingMail, Store, StoreError, TicketRecord, models::EventRecord, now};
 use crate::intake::thread::{is_team_address, marker_code, same_organisation_domain};
@@ -173,7 +175,7 @@ impl Store {
     /// The ticket a message continues, trying the three layers in turn.
     pub(super) async fn find_thread(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         facts: &MessageFacts,
         sender: &str,
     ) -> Result<Option<Thread>, StoreError> {
@@ -184,14 +186,14 @@ impl Store {
             .chain(facts.references.iter().rev())
             .take(30);
         for id in ids {
-            let row = sqlx::query(
+            let row = sql::query(
                 "SELECT ticket_id FROM inbound_messages WHERE message_id = $1 AND ticket_id IS NOT NULL
                  UNION ALL
                  SELECT ticket_id FROM outbox WHERE message_id = $1 AND ticket_id IS NOT NULL
                  LIMIT 1",
             )
             .bind(id.as_str())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx)
             .await?;
             if let Some(row) = row {
                 return self
@@ -209,9 +211,9 @@ impl Store {
         }
         // 3. A marker whose code matches its ticket's token.
         for marker in &facts.markers {
-            let row = sqlx::query("SELECT id, tracking_token FROM tickets WHERE key = $1")
+            let row = sql::query("SELECT id, tracking_token FROM tickets WHERE key = $1")
                 .bind(&marker.key)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(tx)
                 .await?;
             if let Some(row) = row {
                 let token: String = row.try_get(1)?;
@@ -226,33 +228,29 @@ impl Store {
         Ok(None)
     }
 
-    async fn ticket_id(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        key: &str,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn ticket_id(&self, tx: &mut WriteTx, key: &str) -> Result<Option<i64>, StoreError> {
         let Some(key) = TicketKey::parse(key) else {
             return Ok(None);
         };
-        Ok(sqlx::query("SELECT id FROM tickets WHERE key = $1")
+        sql::query("SELECT id FROM tickets WHERE key = $1")
             .bind(key.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx)
             .await?
             .map(|r| r.try_get(0))
-            .transpose()?)
+            .transpose()
     }
 
     async fn thread(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         via: ThreadVia,
     ) -> Result<Thread, StoreError> {
-        let row = sqlx::query(
+        let row = sql::query(
             "SELECT key, status, COALESCE(status_changed_at, created_at) FROM tickets WHERE id = $1",
         )
         .bind(ticket_id)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?;
         Ok(Thread {
             ticket_id,
@@ -269,14 +267,14 @@ impl Store {
     /// unless it is a public mail provider's).
     async fn belongs_to(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         email: &str,
     ) -> Result<bool, StoreError> {
         if self.is_team(email) {
             return Ok(true);
         }
-        let row = sqlx::query(
+        let row = sql::query(
             "SELECT t.reporter_email, c.organisation,
                     (SELECT organisation FROM customers WHERE email = $2),
                     (SELECT COUNT(*) FROM ticket_watchers WHERE ticket_id = t.id AND email = $2)
@@ -284,7 +282,7 @@ impl Store {
         )
         .bind(ticket_id)
         .bind(email)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?;
         let reporter: String = row.try_get(0)?;
         let reporter_org: Option<String> = row.try_get(1)?;
@@ -313,7 +311,7 @@ impl Store {
     /// or waiting ticket, may change fields, and is told to the team.
     pub(super) async fn add_follow_up(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         thread: &Thread,
         inbound_id: i64,
         ticket: &NewTicket,
@@ -398,7 +396,7 @@ impl Store {
 
     async fn may_change_fields(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         email: &str,
     ) -> Result<bool, StoreError> {
@@ -406,9 +404,9 @@ impl Store {
             FieldChangePolicy::Nobody => false,
             FieldChangePolicy::Reporter => {
                 let reporter: String =
-                    sqlx::query("SELECT reporter_email FROM tickets WHERE id = $1")
+                    sql::query("SELECT reporter_email FROM tickets WHERE id = $1")
                         .bind(ticket_id)
-                        .fetch_one(&mut **tx)
+                        .fetch_one(tx)
                         .await?
                         .try_get(0)?;
                 reporter == email
@@ -421,14 +419,14 @@ impl Store {
     /// change.
     async fn apply_field_changes(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         fields: &crate::intake::StatedFields,
         actor: &str,
     ) -> Result<Vec<FieldChange>, StoreError> {
-        let current = sqlx::query("SELECT severity, request_type FROM tickets WHERE id = $1")
+        let current = sql::query("SELECT severity, request_type FROM tickets WHERE id = $1")
             .bind(ticket_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(tx)
             .await?;
         let severity: String = current.try_get(0)?;
         let request_type: String = current.try_get(1)?;
@@ -449,11 +447,11 @@ impl Store {
                 }
                 _ => "UPDATE tickets SET request_type = $2, updated_at = $3 WHERE id = $1",
             };
-            sqlx::query(sql)
+            sql::query(sql)
                 .bind(ticket_id)
                 .bind(new)
                 .bind(&at)
-                .execute(&mut **tx)
+                .execute(tx)
                 .await?;
             changes.push(FieldChange {
                 field,
@@ -462,18 +460,18 @@ impl Store {
             });
         }
         if let Some(new) = fields.products.as_ref().filter(|p| **p != products) {
-            sqlx::query("DELETE FROM ticket_products WHERE ticket_id = $1")
+            sql::query("DELETE FROM ticket_products WHERE ticket_id = $1")
                 .bind(ticket_id)
-                .execute(&mut **tx)
+                .execute(tx)
                 .await?;
             for (position, product) in new.iter().enumerate() {
-                sqlx::query(
+                sql::query(
                     "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
                 )
                 .bind(ticket_id)
                 .bind(position as i64)
                 .bind(product)
-                .execute(&mut **tx)
+                .execute(tx)
                 .await?;
             }
             changes.push(FieldChange {
@@ -499,36 +497,32 @@ impl Store {
         Ok(changes)
     }
 
-    async fn products(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        ticket_id: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        sqlx::query("SELECT product FROM ticket_products WHERE ticket_id = $1 ORDER BY position")
+    async fn products(&self, tx: &mut WriteTx, ticket_id: i64) -> Result<Vec<String>, StoreError> {
+        sql::query("SELECT product FROM ticket_products WHERE ticket_id = $1 ORDER BY position")
             .bind(ticket_id)
-            .fetch_all(&mut **tx)
+            .fetch_all(tx)
             .await?
             .iter()
-            .map(|r| r.try_get(0).map_err(StoreError::from))
+            .map(|r| r.try_get(0))
             .collect()
     }
 
     async fn change_status(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         from: &str,
         to: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
         let at = now();
-        sqlx::query(
+        sql::query(
             "UPDATE tickets SET status = $2, status_changed_at = $3, updated_at = $3 WHERE id = $1",
         )
         .bind(ticket_id)
         .bind(to)
         .bind(&at)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
         Self::record_event(
             tx,
@@ -546,7 +540,7 @@ impl Store {
 
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn record_event(
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         kind: &str,
         field: Option<&str>,
@@ -556,7 +550,7 @@ impl Store {
         actor: &str,
         public: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO ticket_events (ticket_id, kind, field, old_value, new_value, detail, actor, public, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -569,7 +563,7 @@ impl Store {
         .bind(actor)
         .bind(i64::from(public))
         .bind(now())
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
         Ok(())
     }
@@ -577,7 +571,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn insert_comment(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         inbound_id: Option<i64>,
         author_email: &str,
@@ -588,7 +582,7 @@ impl Store {
         attachments: &[Attachment],
         at: &str,
     ) -> Result<i64, StoreError> {
-        let comment_id: i64 = sqlx::query(
+        let comment_id: i64 = sql::query(
             "INSERT INTO comments (ticket_id, inbound_message_id, author_email, author_name, body,
                  visibility, author_role, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -601,17 +595,17 @@ impl Store {
         .bind(visibility)
         .bind(role)
         .bind(at)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?
         .try_get(0)?;
         for attachment in attachments {
             Self::add_attachment(tx, ticket_id, Some(comment_id), inbound_id, attachment, at)
                 .await?;
         }
-        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")
+        sql::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")
             .bind(ticket_id)
             .bind(at)
-            .execute(&mut **tx)
+            .execute(tx)
             .await?;
         if let Some(inbound_id) = inbound_id {
             Self::link_inbound(tx, inbound_id, ticket_id).await?;
@@ -622,7 +616,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn post_team_reply(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         inbound_id: Option<i64>,
         author: &str,
@@ -654,7 +648,7 @@ impl Store {
 
     async fn plan_conversation(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         event: &ConversationEvent<'_>,
     ) -> Result<(), StoreError> {
@@ -666,7 +660,7 @@ impl Store {
     /// Asks the planner for the mail an event sends and queues it.
     async fn plan_conversation_counted(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         event: &ConversationEvent<'_>,
     ) -> Result<usize, StoreError> {
@@ -681,28 +675,28 @@ impl Store {
     /// Everything mail about a ticket needs.
     async fn thread_context(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
     ) -> Result<ThreadContext, StoreError> {
-        let row = sqlx::query(
+        let row = sql::query(
             "SELECT t.key, t.tracking_token, t.summary, t.status, t.severity, t.request_type,
                     t.reporter_email, t.reporter_name, COALESCE(c.language, t.language)
              FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = $1",
         )
         .bind(ticket_id)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?;
         let watchers =
-            sqlx::query("SELECT email FROM ticket_watchers WHERE ticket_id = $1 ORDER BY email")
+            sql::query("SELECT email FROM ticket_watchers WHERE ticket_id = $1 ORDER BY email")
                 .bind(ticket_id)
-                .fetch_all(&mut **tx)
+                .fetch_all(tx)
                 .await?
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<Result<Vec<String>, _>>()?;
         let products = self.products(tx, ticket_id).await?;
         // The thread: every message in and out, in order of time.
-        let messages = sqlx::query(
+        let messages = sql::query(
             "SELECT message_id, received_at AS at, 'in' AS direction FROM inbound_messages
                WHERE ticket_id = $1 AND message_id IS NOT NULL AND duplicate_of IS NULL
              UNION ALL
@@ -711,7 +705,7 @@ impl Store {
              ORDER BY at",
         )
         .bind(ticket_id)
-        .fetch_all(&mut **tx)
+        .fetch_all(tx)
         .await?;
         let mut references = Vec::new();
         let mut last_customer_message = None;
@@ -744,7 +738,7 @@ impl Store {
             watchers,
             products,
             language: row
-                .try_get::<Option<String>, _>(8)?
+                .try_get::<Option<String>>(8)?
                 .as_deref()
                 .and_then(crate::intake::Language::parse),
             references,
@@ -756,25 +750,25 @@ impl Store {
     /// its ticket. Returns the ticket's id, when the bounce is about one.
     pub(super) async fn record_bounce(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         inbound_id: i64,
         bounce: &crate::intake::BounceFacts,
     ) -> Result<Option<i64>, StoreError> {
         for id in &bounce.original_ids {
-            let row = sqlx::query("SELECT id, ticket_id, kind FROM outbox WHERE message_id = $1")
+            let row = sql::query("SELECT id, ticket_id, kind FROM outbox WHERE message_id = $1")
                 .bind(id.as_str())
-                .fetch_optional(&mut **tx)
+                .fetch_optional(tx)
                 .await?;
             let Some(row) = row else { continue };
             let outbox_id: i64 = row.try_get(0)?;
             let ticket_id: Option<i64> = row.try_get(1)?;
             let kind: String = row.try_get(2)?;
             let summary = bounce.summary();
-            sqlx::query("UPDATE outbox SET bounced_at = $2, last_error = $3 WHERE id = $1")
+            sql::query("UPDATE outbox SET bounced_at = $2, last_error = $3 WHERE id = $1")
                 .bind(outbox_id)
                 .bind(now())
                 .bind(&summary)
-                .execute(&mut **tx)
+                .execute(tx)
                 .await?;
             if let Some(ticket_id) = ticket_id {
                 Self::record_event(
@@ -801,14 +795,14 @@ impl Store {
 impl Store {
     async fn ticket_for_action(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         key: &str,
     ) -> Result<(i64, String, String), StoreError> {
         let parsed = TicketKey::parse(key)
             .ok_or_else(|| StoreError::NotFound(format!("{key:?} is not a ticket key")))?;
-        let row = sqlx::query("SELECT id, key, status FROM tickets WHERE key = $1")
+        let row = sql::query("SELECT id, key, status FROM tickets WHERE key = $1")
             .bind(parsed.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no ticket {parsed}")))?;
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
@@ -823,7 +817,7 @@ impl Store {
         text: &str,
         attachments: &[Attachment],
     ) -> Result<ActionDone, StoreError> {
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
         let mails = self
             .post_team_reply(&mut tx, id, None, author, None, text, attachments)
@@ -840,7 +834,7 @@ impl Store {
         author: &str,
         text: &str,
     ) -> Result<ActionDone, StoreError> {
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
         self.insert_comment(
             &mut tx,
@@ -877,7 +871,7 @@ impl Store {
                 STATUSES.join(", ")
             )));
         }
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let (id, key, old_status) = self.ticket_for_action(&mut tx, key).await?;
         let stated = crate::intake::StatedFields {
             severity: update.severity.clone(),

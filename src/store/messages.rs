@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sqlx::Row;
+use super::sql;
 
 use super::{
     ConversationEvent, CreatedTicket, Filed, OutgoingMail, ReplyPlanner, Store, StoreError,
@@ -112,23 +112,23 @@ impl Store {
     /// lock (SQLite) until commit; a concurrent retry then finds it filed
     /// and gets [`Retry::NotQuarantined`].
     pub async fn refile(&self, inbound_id: i64, decision: &Decision) -> Result<Retry, StoreError> {
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
-        let claimed = sqlx::query(
+        let claimed = sql::query(
             "UPDATE inbound_messages SET retried_at = $2 WHERE id = $1 AND outcome = 'rejected'
              RETURNING reason, detail",
         )
         .bind(inbound_id)
         .bind(&at)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(claimed) = claimed else {
-            let row = sqlx::query(
+            let row = sql::query(
                 "SELECT m.outcome, t.key FROM inbound_messages m
                  LEFT JOIN tickets t ON t.id = m.ticket_id WHERE m.id = $1",
             )
             .bind(inbound_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no message {inbound_id}")))?;
             return Ok(Retry::NotQuarantined {
@@ -144,7 +144,7 @@ impl Store {
         let (reason, detail) = (reason.map(str::to_owned), detail.map(str::to_owned));
         // A message rejected unread (too large) had no Message-ID recorded:
         // with it, replies thread to its ticket and copies are recognised.
-        sqlx::query(
+        sql::query(
             "UPDATE inbound_messages SET outcome = $2, reason = $3, detail = $4,
                  message_id = COALESCE(message_id, $5)
              WHERE id = $1",
@@ -154,10 +154,10 @@ impl Store {
         .bind(reason.as_deref())
         .bind(detail.as_deref())
         .bind(decision.message.message_id.as_ref().map(|m| m.as_str()))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let filed = self.carry_out(&mut tx, plan, inbound_id, decision).await?;
-        sqlx::query(
+        sql::query(
             "INSERT INTO inbound_retries (inbound_message_id, old_outcome, old_reason, old_detail,
                  outcome, reason, ticket_id, retried_at)
              SELECT id, 'rejected', $2, $3, outcome, reason, ticket_id, $4
@@ -167,7 +167,7 @@ impl Store {
         .bind(old_reason.as_deref())
         .bind(old_detail.as_deref())
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         self.outbox_ready.notify_one();

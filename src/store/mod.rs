@@ -7,13 +7,16 @@
 mod conversation;
 mod messages;
 mod models;
+mod sql;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use rand::RngCore;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{AnyPool, Executor, Row};
+
+use sql::{Durability, WriteTx};
 
 use crate::intake::{
     Attachment, Decision, MessageFacts, NewTicket, Outcome, TicketKey, sha256_hex,
@@ -88,25 +91,32 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
             sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                if db.is_unique_violation() {
-                    StoreError::Conflict(error.to_string())
-                } else if matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517" | "14")
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-                    || code.starts_with("53")
-                    || code == "40001"
-                    || code == "40P01"
-                {
-                    // SQLite BUSY/LOCKED/CANTOPEN; PostgreSQL connection
-                    // exceptions, shutdown, resources, serialization.
-                    StoreError::Unavailable(error.to_string())
-                } else {
-                    StoreError::Other(error.to_string())
-                }
+                classify_database_error(&db.code().unwrap_or_default(), error.to_string())
             }
             _ => StoreError::Other(error.to_string()),
         }
+    }
+}
+
+/// What a database's error code means for the caller (SQLite's extended
+/// result codes, PostgreSQL's SQLSTATEs).
+fn classify_database_error(code: &str, message: String) -> StoreError {
+    if matches!(code, "2067" | "1555" | "23505") {
+        // SQLite CONSTRAINT_UNIQUE and _PRIMARYKEY, PostgreSQL
+        // unique_violation.
+        StoreError::Conflict(message)
+    } else if matches!(code, "5" | "6" | "261" | "262" | "517" | "14")
+        || code.starts_with("08")
+        || code.starts_with("57P")
+        || code.starts_with("53")
+        || code == "40001"
+        || code == "40P01"
+    {
+        // SQLite BUSY/LOCKED/CANTOPEN; PostgreSQL connection
+        // exceptions, shutdown, resources, serialization.
+        StoreError::Unavailable(message)
+    } else {
+        StoreError::Other(message)
     }
 }
 
@@ -147,6 +157,28 @@ pub struct Inbound<'a> {
     pub uidvalidity: Option<u32>,
     pub uid: Option<u32>,
     pub raw: &'a [u8],
+    /// The raw message's digests when computed already (a batch has them
+    /// computed on every core while the previous one is filed); filing
+    /// computes them otherwise.
+    pub digest: Option<&'a RawDigest>,
+}
+
+/// What identifies a raw message: the SHA-256 of its bytes (also its
+/// content's key), and that of its body, which the same message delivered
+/// by two routes shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDigest {
+    pub raw_sha256: String,
+    pub body_sha256: String,
+}
+
+impl RawDigest {
+    pub fn of(raw: &[u8]) -> Self {
+        RawDigest {
+            raw_sha256: sha256_hex(raw),
+            body_sha256: sha256_hex(body_of(raw)),
+        }
+    }
 }
 
 /// What filing a message did.
@@ -273,8 +305,9 @@ pub struct Store {
     /// Woken after a commit that may have written outgoing mail, so that
     /// the sender does not wait for its next round.
     outbox_ready: std::sync::Arc<tokio::sync::Notify>,
-    /// Held by the one SQLite write transaction of this process.
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite: the process's one writing connection (see `sql.rs`), held
+    /// by each write transaction in turn.
+    sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
     /// This process among the instances sharing the database.
     instance: std::sync::Arc<str>,
 }
@@ -291,6 +324,19 @@ impl std::fmt::Debug for Store {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Runs a future that blocks its thread (a SQLite transaction) where the
+/// async runtime's other tasks do not wait for it: on a multi-threaded
+/// runtime, this worker's tasks move to another thread meanwhile.
+async fn off_runtime<F: std::future::Future>(future: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(future))
+        }
+        _ => future.await,
+    }
 }
 
 /// Contents larger than this are stored in chunks of this size (see
@@ -394,37 +440,37 @@ impl Store {
             admission: Admission::default(),
             conversations: ConversationRules::default(),
             outbox_ready: std::sync::Arc::default(),
-            writer: std::sync::Arc::default(),
+            sqlite_writer: None,
             instance,
         };
         store.migrate().await?;
-        Ok(store)
+        let sqlite_writer = match sqlite_file(&url) {
+            Some(path) if backend == Backend::Sqlite => Some(std::sync::Arc::new(
+                tokio::sync::Mutex::new(sql::open_sqlite_writer(&path)?),
+            )),
+            _ => None,
+        };
+        Ok(Store {
+            sqlite_writer,
+            ..store
+        })
     }
 
-    /// Starts a transaction that will write, with the guard that makes it
-    /// the process's only SQLite writer until dropped (after the commit).
-    /// SQLite gets `BEGIN IMMEDIATE`: a deferred transaction that reads then
-    /// writes cannot wait for another writer and fails with SQLITE_BUSY at
-    /// once, where this one waits (busy_timeout) for its turn. Writers of
-    /// this process queue on the guard instead: SQLite's busy handler polls
-    /// with sleeps of up to 100 ms, which made the sender and the filer slow
-    /// each other down a hundredfold.
-    async fn begin_write(
-        &self,
-    ) -> Result<
-        (
-            Transaction<'static, Any>,
-            Option<tokio::sync::OwnedMutexGuard<()>>,
-        ),
-        StoreError,
-    > {
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                let guard = std::sync::Arc::clone(&self.writer).lock_owned().await;
-                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(guard))
+    /// Starts a transaction that will write. On SQLite it holds the
+    /// process's writer until it ends, so writers of this process queue
+    /// here: SQLite's busy handler polls with sleeps of up to 100 ms, which
+    /// made the sender and the filer slow each other down a hundredfold.
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write_with(Durability::Flushed).await
+    }
+
+    async fn begin_write_with(&self, durability: Durability) -> Result<WriteTx, StoreError> {
+        match &self.sqlite_writer {
+            Some(writer) => {
+                WriteTx::sqlite(std::sync::Arc::clone(writer).lock_owned().await, durability)
             }
-            Backend::Postgres => (self.pool.begin().await?, None),
-        })
+            None => WriteTx::postgres(self.pool.begin().await?, durability).await,
+        }
     }
 
     /// The same store, planning replies for every new ticket it files.
@@ -453,11 +499,7 @@ impl Store {
         self
     }
 
-    async fn admitted(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        email: &str,
-    ) -> Result<Admitted, StoreError> {
+    async fn admitted(&self, tx: &mut WriteTx, email: &str) -> Result<Admitted, StoreError> {
         use crate::config::SenderPolicy;
         let policy = self.admission.policy.unwrap_or(SenderPolicy::Open);
         if policy == SenderPolicy::Open {
@@ -465,9 +507,9 @@ impl Store {
         }
         let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
         let known = self.admission.allowed_domains.iter().any(|d| d == domain)
-            || sqlx::query("SELECT 1 FROM customers WHERE email = $1 AND registered = 1")
+            || sql::query("SELECT 1 FROM customers WHERE email = $1 AND registered = 1")
                 .bind(email)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(tx)
                 .await?
                 .is_some();
         Ok(match (known, policy) {
@@ -512,37 +554,32 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn next_ticket_number(&self, tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+    async fn next_ticket_number(&self, tx: &mut WriteTx) -> Result<i64, StoreError> {
         let sql = match self.backend {
             Backend::Sqlite => {
                 "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
             }
             Backend::Postgres => "SELECT nextval('ticket_number')",
         };
-        Ok(sqlx::query(sql).fetch_one(&mut **tx).await?.try_get(0)?)
+        sql::query(sql).fetch_one(tx).await?.try_get(0)
     }
 
-    async fn put_blob(
-        tx: &mut Transaction<'_, Any>,
-        sha256: &str,
-        content: &[u8],
-    ) -> Result<(), StoreError> {
+    async fn put_blob(tx: &mut WriteTx, sha256: &str, content: &[u8]) -> Result<(), StoreError> {
         let chunked = content.len() > BLOB_CHUNK;
-        let inserted = sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        let inserted = sql::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)
             .bind(content.len() as i64)
             .bind(if chunked { &[][..] } else { content })
             .bind(now())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+            .execute(tx)
+            .await?;
         if inserted == 1 && chunked {
             for (seq, chunk) in content.chunks(BLOB_CHUNK).enumerate() {
-                sqlx::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
+                sql::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
                     .bind(sha256)
                     .bind(seq as i64)
                     .bind(chunk)
-                    .execute(&mut **tx)
+                    .execute(tx)
                     .await?;
             }
         }
@@ -558,7 +595,7 @@ impl Store {
         inbound: &Inbound<'_>,
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let filed = self.file_in(&mut tx, inbound, decision).await?;
         tx.commit().await?;
         self.outbox_ready.notify_one();
@@ -578,7 +615,9 @@ impl Store {
     ) -> (Vec<Filed>, Option<StoreError>) {
         if messages.len() > 1 {
             let batch = async {
-                let (mut tx, _writer) = self.begin_write().await?;
+                let waiting = std::time::Instant::now();
+                let mut tx = self.begin_write().await?;
+                let writing = std::time::Instant::now();
                 let mut filed = Vec::with_capacity(messages.len());
                 for (inbound, decision) in messages {
                     filed.push(self.file_in(&mut tx, inbound, decision).await?);
@@ -587,13 +626,22 @@ impl Store {
                 tx.commit().await?;
                 tracing::debug!(
                     messages = filed.len(),
+                    wait_ms = (writing - waiting).as_millis() as u64,
+                    write_ms = (committing - writing).as_millis() as u64,
                     commit_ms = committing.elapsed().as_millis() as u64,
                     "batch committed"
                 );
                 self.outbox_ready.notify_one();
                 Ok::<_, StoreError>(filed)
             };
-            match batch.await {
+            // A SQLite batch runs synchronously for tens of milliseconds
+            // (its commit waits for the disk): off the runtime's workers.
+            let batch = if self.sqlite_writer.is_some() {
+                off_runtime(batch).await
+            } else {
+                batch.await
+            };
+            match batch {
                 Ok(filed) => return (filed, None),
                 // Nothing can be filed while the database is away.
                 Err(e @ StoreError::Unavailable(_)) => return (Vec::new(), Some(e)),
@@ -614,24 +662,33 @@ impl Store {
 
     async fn file_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         inbound: &Inbound<'_>,
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
-        let raw_sha256 = sha256_hex(inbound.raw);
-        let body_sha256 = sha256_hex(body_of(inbound.raw));
+        let computed;
+        let RawDigest {
+            raw_sha256,
+            body_sha256,
+        } = match inbound.digest {
+            Some(digest) => digest,
+            None => {
+                computed = RawDigest::of(inbound.raw);
+                &computed
+            }
+        };
 
         if let (Some(mailbox), Some(validity), Some(uid)) =
             (inbound.mailbox, inbound.uidvalidity, inbound.uid)
         {
-            let row = sqlx::query(
+            let row = sql::query(
                 "SELECT t.key, m.outcome FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
                  WHERE m.mailbox = $1 AND m.uidvalidity = $2 AND m.uid = $3",
             )
             .bind(mailbox)
             .bind(i64::from(validity))
             .bind(i64::from(uid))
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx)
             .await?;
             if let Some(row) = row {
                 let outcome: String = row.try_get(1)?;
@@ -647,19 +704,19 @@ impl Store {
             .message_id
             .as_ref()
             .map(|m| m.as_str().to_owned());
-        let earlier = sqlx::query(
+        let earlier = sql::query(
             "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
              WHERE m.duplicate_of IS NULL
                AND (m.raw_sha256 = $1 OR (m.message_id = $2 AND m.body_sha256 = $3))
              ORDER BY m.id LIMIT 1",
         )
-        .bind(&raw_sha256)
+        .bind(raw_sha256)
         .bind(message_id.as_deref())
-        .bind(&body_sha256)
-        .fetch_optional(&mut **tx)
+        .bind(body_sha256)
+        .fetch_optional(tx)
         .await?;
 
-        Self::put_blob(tx, &raw_sha256, inbound.raw).await?;
+        Self::put_blob(tx, raw_sha256, inbound.raw).await?;
         let plan = match &earlier {
             Some(row) => Plan::Duplicate {
                 of_message: row.try_get(0)?,
@@ -669,7 +726,7 @@ impl Store {
         };
         let (outcome, reason, detail) = plan.outcome();
         let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
-        let inbound_id: i64 = sqlx::query(
+        let inbound_id: i64 = sql::query(
             "INSERT INTO inbound_messages (source, mailbox, uidvalidity, uid, message_id, raw_sha256,
                  body_sha256, size, outcome, reason, detail, duplicate_of, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
@@ -679,15 +736,15 @@ impl Store {
         .bind(inbound.uidvalidity.map(i64::from))
         .bind(inbound.uid.map(i64::from))
         .bind(message_id.as_deref())
-        .bind(&raw_sha256)
-        .bind(&body_sha256)
+        .bind(raw_sha256)
+        .bind(body_sha256)
         .bind(inbound.raw.len() as i64)
         .bind(outcome)
         .bind(reason)
         .bind(detail)
         .bind(duplicate_of)
         .bind(now())
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?
         .try_get(0)?;
 
@@ -700,7 +757,7 @@ impl Store {
     /// (`messages.rs`).
     async fn plan_filing<'d>(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         decision: &'d Decision,
     ) -> Result<Plan<'d>, StoreError> {
         Ok(match &decision.outcome {
@@ -728,7 +785,7 @@ impl Store {
     /// the ticket or comment with its mail, the bounce, the sender's notice.
     async fn carry_out(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         plan: Plan<'_>,
         inbound_id: i64,
         decision: &Decision,
@@ -808,7 +865,7 @@ impl Store {
 
     async fn create_ticket(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket: &NewTicket,
         message: &MessageFacts,
         inbound_id: i64,
@@ -822,7 +879,7 @@ impl Store {
             TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
         let language = ticket.language.map(|l| l.as_str());
 
-        sqlx::query(
+        sql::query(
             "INSERT INTO customers (email, name, language, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (email) DO NOTHING",
         )
@@ -830,22 +887,22 @@ impl Store {
         .bind(ticket.reporter.name.as_deref())
         .bind(language)
         .bind(&at)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
         // A customer first seen without a name or language gets them later.
-        let customer_id = sqlx::query(
+        let customer_id = sql::query(
             "UPDATE customers SET name = COALESCE(name, $2), language = COALESCE(language, $3)
              WHERE email = $1 RETURNING id, language",
         )
         .bind(&ticket.reporter.email)
         .bind(ticket.reporter.name.as_deref())
         .bind(language)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?;
         let customer_language: Option<String> = customer_id.try_get(1)?;
         let customer_id: i64 = customer_id.try_get(0)?;
 
-        let ticket_id: i64 = sqlx::query(
+        let ticket_id: i64 = sql::query(
             "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
                  request_type, customer_id, reporter_email, reporter_name, reply_to, language,
                  created_at, updated_at, follows_ticket_id)
@@ -867,38 +924,38 @@ impl Store {
         .bind(&at)
         .bind(status)
         .bind(follows)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?
         .try_get(0)?;
 
         for (position, product) in ticket.products.iter().enumerate() {
-            sqlx::query(
+            sql::query(
                 "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
             )
             .bind(ticket_id)
             .bind(position as i64)
             .bind(product)
-            .execute(&mut **tx)
+            .execute(tx)
             .await?;
         }
         for watcher in &ticket.watchers {
-            sqlx::query(
+            sql::query(
                 "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES ($1, $2, $3)
                  ON CONFLICT (ticket_id, email) DO NOTHING",
             )
             .bind(ticket_id)
             .bind(&watcher.email)
             .bind(watcher.name.as_deref())
-            .execute(&mut **tx)
+            .execute(tx)
             .await?;
         }
         for u in &ticket.unrecognized {
-            sqlx::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
+            sql::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
                 .bind(ticket_id)
                 .bind(u.field.as_str())
                 .bind(&u.value)
                 .bind(u.source.as_str())
-                .execute(&mut **tx)
+                .execute(tx)
                 .await?;
         }
         for attachment in &ticket.attachments {
@@ -926,19 +983,19 @@ impl Store {
     /// one of them already got the limit within the last hour.
     async fn over_auto_reply_limit(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         recipients: &[String],
     ) -> Result<Option<String>, StoreError> {
         let since = (chrono::Utc::now() - chrono::Duration::hours(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         for recipient in recipients {
-            let count: i64 = sqlx::query(
+            let count: i64 = sql::query(
                 "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
                    AND status IN ('pending', 'sent') AND created_at >= $2",
             )
             .bind(recipient)
             .bind(&since)
-            .fetch_one(&mut **tx)
+            .fetch_one(tx)
             .await?
             .try_get(0)?;
             if count >= self.auto_reply_limit {
@@ -954,7 +1011,7 @@ impl Store {
     /// per-address limit. Returns how many mails will be sent.
     async fn enqueue_planned(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: Option<i64>,
         mails: Vec<OutgoingMail>,
     ) -> Result<usize, StoreError> {
@@ -971,14 +1028,14 @@ impl Store {
     }
 
     async fn enqueue(
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: Option<i64>,
         mail: &OutgoingMail,
         at: &str,
     ) -> Result<(), StoreError> {
         let sha = sha256_hex(&mail.raw);
         Self::put_blob(tx, &sha, &mail.raw).await?;
-        sqlx::query(
+        sql::query(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
                  attempts, next_attempt_at, last_error, automatic, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $8)",
@@ -993,27 +1050,27 @@ impl Store {
         .bind(at)
         .bind(mail.suppressed.as_deref())
         .bind(i64::from(mail.automatic))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
         Ok(())
     }
 
     /// Records which ticket a received message went to.
     async fn link_inbound(
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         inbound_id: i64,
         ticket_id: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
+        sql::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
             .bind(ticket_id)
             .bind(inbound_id)
-            .execute(&mut **tx)
+            .execute(tx)
             .await?;
         Ok(())
     }
 
     async fn add_attachment(
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut WriteTx,
         ticket_id: i64,
         comment_id: Option<i64>,
         inbound_id: Option<i64>,
@@ -1021,7 +1078,7 @@ impl Store {
         at: &str,
     ) -> Result<(), StoreError> {
         Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
-        sqlx::query(
+        sql::query(
             "INSERT INTO attachments (ticket_id, comment_id, inbound_message_id, filename, content_type,
                  size, sha256, content_id, inline, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -1036,7 +1093,7 @@ impl Store {
         .bind(attachment.content_id.as_deref())
         .bind(i64::from(attachment.inline))
         .bind(at)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
         Ok(())
     }
@@ -1319,12 +1376,14 @@ impl Store {
     /// Claims up to `limit` due messages for this sender until `lease` has
     /// passed, oldest first. Rows another sender holds are skipped
     /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a
-    /// time anyway), so no message is handed to two senders.
+    /// time anyway), so no message is handed to two senders. The claim's
+    /// commit does not wait for the disk: a claim lost with the machine
+    /// only lets the message be claimed again.
     pub async fn claim_outbox(
         &self,
         limit: i64,
         lease: Duration,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
         let now = now();
         let until = (chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default())
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -1339,8 +1398,8 @@ impl Store {
             ),
             Backend::Sqlite => ("", ""),
         };
-        let (mut tx, _writer) = self.begin_write().await?;
-        sqlx::query(&format!(
+        let mut tx = self.begin_write_with(Durability::Deferred).await?;
+        sql::query(format!(
             "UPDATE outbox SET claim = $1, claimed_until = $2 WHERE id IN (
                  SELECT id FROM outbox
                  WHERE status = 'pending' AND next_attempt_at <= $3
@@ -1351,16 +1410,35 @@ impl Store {
         .bind(&until)
         .bind(&now)
         .bind(limit)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
+        tx.commit().await?;
         let rows = sqlx::query_as::<_, OutboxRow>(&format!(
             "{OUTBOX_ROWS} WHERE o.claim = $1 ORDER BY o.id"
         ))
         .bind(&claim)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(rows)
+        // The contents in one query rather than one per mail; chunked
+        // ones (over BLOB_CHUNK) are left to be read when sent.
+        let contents: std::collections::HashMap<String, Vec<u8>> = sqlx::query(
+            "SELECT sha256, content FROM blobs
+             WHERE sha256 IN (SELECT raw_sha256 FROM outbox WHERE claim = $1) AND size <= $2",
+        )
+        .bind(&claim)
+        .bind(BLOB_CHUNK as i64)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, _>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ClaimedMail {
+                raw: contents.get(&row.raw_sha256).cloned(),
+                row,
+            })
+            .collect())
     }
 
     /// Ends every claim at once: only when no other sender can be running
@@ -1375,15 +1453,18 @@ impl Store {
     }
 
     /// Records the outcome of attempts, in one transaction, and ends their
-    /// claims.
+    /// claims. The commit does not wait for the disk (the filer's commits
+    /// do, and take it along): an outcome lost with the machine means a
+    /// mail sent twice, as when the process is killed between sending and
+    /// recording, never a mail lost.
     pub async fn record_attempts(&self, attempts: &[(i64, Attempt)]) -> Result<(), StoreError> {
         if attempts.is_empty() {
             return Ok(());
         }
-        let (mut tx, _writer) = self.begin_write().await?;
+        let mut tx = self.begin_write_with(Durability::Deferred).await?;
         for (id, attempt) in attempts {
             let query = match attempt {
-                Attempt::Sent => sqlx::query(
+                Attempt::Sent => sql::query(
                     "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2,
                          last_error = NULL, claim = NULL, claimed_until = NULL WHERE id = $1",
                 )
@@ -1397,7 +1478,7 @@ impl Store {
                         ),
                         None => ("failed", now()),
                     };
-                    sqlx::query(
+                    sql::query(
                         "UPDATE outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
                              last_error = $4, claim = NULL, claimed_until = NULL WHERE id = $1",
                     )
@@ -1407,11 +1488,20 @@ impl Store {
                     .bind(error.clone())
                 }
             };
-            query.execute(&mut *tx).await?;
+            query.execute(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A mail claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMail {
+    pub row: OutboxRow,
+    /// Its content when small enough to come with the claim; a large one
+    /// is read when it is sent ([`Store::blob`]).
+    pub raw: Option<Vec<u8>>,
 }
 
 /// What one attempt to send a message came to.

@@ -41,6 +41,7 @@ async fn file_tickets(n: usize) -> Vec<String> {
             uidvalidity: None,
             uid: None,
             raw: raw.as_bytes(),
+            digest: None,
         };
         let key = format!("SUP-{i}");
         assert_eq!(

@@ -215,6 +215,7 @@ async fn quarantine_and_retry(url: &str) {
         uidvalidity: Some(7),
         uid: Some(1),
         raw: header,
+        digest: None,
     };
     let decision = intake::decide_oversize(header, 50_000, &settings.intake);
     let filed = store.file_message(&inbound, &decision).await.unwrap();

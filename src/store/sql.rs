@@ -1,0 +1,371 @@
+//! Write transactions: one way to run a statement inside one, whatever the
+//! backend, so that filing is written once.
+//!
+//! PostgreSQL goes through sqlx, as reads do. SQLite writes go through one
+//! connection of our own, used directly on the caller's thread: sqlx runs
+//! every SQLite statement on a worker thread behind a channel, and the two
+//! thread switches per statement were most of the cost of filing a message
+//! (about fifteen statements each; see bench/README.md). A SQLite statement
+//! here costs microseconds, so the transaction runs synchronously; the one
+//! long caller (a batch of messages) steps off the async runtime for it
+//! (`Store::file_messages`).
+//!
+//! Statements are written once, with `$1`-style parameters, which both
+//! backends accept: SQLite reads `$N` as a named parameter, bound here by
+//! its name.
+
+use std::borrow::Cow;
+
+use rusqlite::types::Value;
+use sqlx::{Any, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use super::StoreError;
+
+/// A statement and its arguments, `$1` first.
+pub(super) struct Query<'q> {
+    sql: Cow<'q, str>,
+    args: Vec<Arg<'q>>,
+}
+
+/// A statement to run in a write transaction.
+pub(super) fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
+    Query {
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+/// One argument. NULLs keep their type: PostgreSQL checks it against the
+/// column's.
+#[derive(Debug, Clone)]
+pub(super) enum Arg<'a> {
+    Int(Option<i64>),
+    Text(Option<Cow<'a, str>>),
+    Blob(Option<&'a [u8]>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl From<String> for Arg<'_> {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(Cow::Owned(v)))
+    }
+}
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v.map(Cow::Borrowed))
+    }
+}
+impl From<Option<String>> for Arg<'_> {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v.map(Cow::Owned))
+    }
+}
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Arg::Blob(Some(v))
+    }
+}
+
+impl<'q> Query<'q> {
+    pub(super) fn bind(mut self, arg: impl Into<Arg<'q>>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Runs a statement that returns no rows; the number of rows changed.
+    pub(super) async fn execute(self, tx: &mut WriteTx) -> Result<u64, StoreError> {
+        match &mut tx.0 {
+            Inner::Sqlite(conn) => {
+                let mut statement = self.prepare(conn)?;
+                Ok(statement.raw_execute().map_err(from_sqlite)? as u64)
+            }
+            Inner::Postgres(tx) => Ok(self.sqlx().execute(&mut **tx).await?.rows_affected()),
+            Inner::Done => Err(ended()),
+        }
+    }
+
+    pub(super) async fn fetch_all(self, tx: &mut WriteTx) -> Result<Vec<Row>, StoreError> {
+        match &mut tx.0 {
+            Inner::Sqlite(conn) => {
+                let mut statement = self.prepare(conn)?;
+                let columns = statement.column_count();
+                let mut rows = statement.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().map_err(from_sqlite)? {
+                    let values = (0..columns)
+                        .map(|i| row.get::<_, Value>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(from_sqlite)?;
+                    out.push(Row(RowInner::Sqlite(values)));
+                }
+                Ok(out)
+            }
+            Inner::Postgres(tx) => Ok(self
+                .sqlx()
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|r| Row(RowInner::Any(r)))
+                .collect()),
+            Inner::Done => Err(ended()),
+        }
+    }
+
+    pub(super) async fn fetch_optional(self, tx: &mut WriteTx) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(tx).await?.into_iter().next())
+    }
+
+    /// The first row; [`StoreError::NotFound`] when there is none.
+    pub(super) async fn fetch_one(self, tx: &mut WriteTx) -> Result<Row, StoreError> {
+        self.fetch_optional(tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("no rows returned by a query".into()))
+    }
+
+    /// The cached prepared statement with every `$N` bound to argument N.
+    fn prepare<'c>(
+        &self,
+        conn: &'c rusqlite::Connection,
+    ) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
+        let mut statement = conn.prepare_cached(&self.sql).map_err(from_sqlite)?;
+        for index in 1..=statement.parameter_count() {
+            let arg = statement
+                .parameter_name(index)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| self.args.get(n.checked_sub(1)?))
+                .ok_or_else(|| {
+                    StoreError::Other(format!(
+                        "parameter {index} of {:?} has no argument",
+                        self.sql
+                    ))
+                })?;
+            match arg {
+                Arg::Int(v) => statement.raw_bind_parameter(index, v),
+                Arg::Text(v) => statement.raw_bind_parameter(index, v.as_deref()),
+                Arg::Blob(v) => statement.raw_bind_parameter(index, v),
+            }
+            .map_err(from_sqlite)?;
+        }
+        Ok(statement)
+    }
+
+    fn sqlx(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql);
+        for arg in &self.args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_deref()),
+                Arg::Blob(v) => query.bind(*v),
+            };
+        }
+        query
+    }
+}
+
+/// A row a statement returned.
+pub(super) struct Row(RowInner);
+
+enum RowInner {
+    Any(sqlx::any::AnyRow),
+    Sqlite(Vec<Value>),
+}
+
+impl Row {
+    /// Column `index`, as `T`.
+    pub(super) fn try_get<T: Column>(&self, index: usize) -> Result<T, StoreError> {
+        match &self.0 {
+            RowInner::Any(row) => Ok(sqlx::Row::try_get(row, index)?),
+            RowInner::Sqlite(values) => {
+                let value = values.get(index).ok_or_else(|| {
+                    StoreError::Other(format!("no column {index} in a row of {}", values.len()))
+                })?;
+                T::from_sqlite(value).ok_or_else(|| {
+                    StoreError::Other(format!(
+                        "column {index} holds {:?}, not {}",
+                        value.data_type(),
+                        std::any::type_name::<T>()
+                    ))
+                })
+            }
+        }
+    }
+}
+
+/// A type a column is read as.
+pub(super) trait Column: Sized + for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> {
+    fn from_sqlite(value: &Value) -> Option<Self>;
+}
+
+impl Column for i64 {
+    fn from_sqlite(value: &Value) -> Option<Self> {
+        match value {
+            Value::Integer(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl Column for String {
+    fn from_sqlite(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Column for Vec<u8> {
+    fn from_sqlite(value: &Value) -> Option<Self> {
+        match value {
+            Value::Blob(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Column> Column for Option<T> {
+    fn from_sqlite(value: &Value) -> Option<Self> {
+        match value {
+            Value::Null => Some(None),
+            other => T::from_sqlite(other).map(Some),
+        }
+    }
+}
+
+/// A write transaction, committed with [`WriteTx::commit`] and rolled back
+/// when dropped without it.
+pub(super) struct WriteTx(Inner);
+
+enum Inner {
+    /// The process's SQLite writer, held for the transaction: writers of
+    /// one process queue on its lock instead of SQLite's busy handler.
+    Sqlite(OwnedMutexGuard<rusqlite::Connection>),
+    Postgres(Transaction<'static, Any>),
+    /// Committed.
+    Done,
+}
+
+/// What a commit promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Durability {
+    /// On disk when the commit returns: anything acted on afterwards (a
+    /// message marked done on the server) can rely on it.
+    Flushed,
+    /// Survives the process being killed, not the machine losing power:
+    /// for bookkeeping whose loss costs at most an attempt made again (the
+    /// sender's claims and outcomes). Its commit does not wait for the
+    /// disk, and the next flushed commit takes it to disk too.
+    Deferred,
+}
+
+impl WriteTx {
+    /// Begins on SQLite with `BEGIN IMMEDIATE`: a deferred transaction
+    /// that reads then writes cannot wait for another process's writer and
+    /// fails at once, where this one waits (busy_timeout) for its turn.
+    pub(super) fn sqlite(
+        conn: OwnedMutexGuard<rusqlite::Connection>,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
+        // The level is set outside the transaction, as SQLite requires;
+        // in WAL mode NORMAL skips the commit's fsync only.
+        conn.execute_batch(match durability {
+            Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
+            Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
+        })
+        .map_err(from_sqlite)?;
+        Ok(WriteTx(Inner::Sqlite(conn)))
+    }
+
+    pub(super) async fn postgres(
+        mut tx: Transaction<'static, Any>,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
+        if durability == Durability::Deferred {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(WriteTx(Inner::Postgres(tx)))
+    }
+
+    pub(super) async fn commit(mut self) -> Result<(), StoreError> {
+        match std::mem::replace(&mut self.0, Inner::Done) {
+            Inner::Sqlite(conn) => {
+                if let Err(e) = conn.execute_batch("COMMIT") {
+                    // A failed COMMIT may leave the transaction open.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(from_sqlite(e));
+                }
+                Ok(())
+            }
+            Inner::Postgres(tx) => Ok(tx.commit().await?),
+            Inner::Done => Ok(()),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Inner::Sqlite(conn) = &self.0
+            && !conn.is_autocommit()
+        {
+            // Not committed: an error or a cancelled future.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Opens the process's SQLite writer on a database the pool has migrated.
+/// Same durability as the pool's connections: WAL, and `FULL` so a commit
+/// is on disk before we act on it.
+pub(super) fn open_sqlite_writer(
+    path: &std::path::Path,
+) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open(path).map_err(from_sqlite)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA wal_autocheckpoint = 4096;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -4096;",
+    )
+    .map_err(from_sqlite)?;
+    // Every statement of filing stays prepared.
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+fn ended() -> StoreError {
+    StoreError::Other("statement after the end of its transaction".into())
+}
+
+fn from_sqlite(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(e, _) => {
+            super::classify_database_error(&e.extended_code.to_string(), error.to_string())
+        }
+        _ => StoreError::Other(error.to_string()),
+    }
+}
