@@ -307,7 +307,7 @@ pub struct Store {
     outbox_ready: std::sync::Arc<tokio::sync::Notify>,
     /// SQLite: the process's one writing connection (see `sql.rs`), held
     /// by each write transaction in turn.
-    sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
+    sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<sql::SqliteWriter>>>,
     /// This process among the instances sharing the database.
     instance: std::sync::Arc<str>,
 }
@@ -446,7 +446,7 @@ impl Store {
         store.migrate().await?;
         let sqlite_writer = match sqlite_file(&url) {
             Some(path) if backend == Backend::Sqlite => Some(std::sync::Arc::new(
-                tokio::sync::Mutex::new(sql::open_sqlite_writer(&path)?),
+                tokio::sync::Mutex::new(sql::SqliteWriter::open(&path)?),
             )),
             _ => None,
         };
@@ -704,11 +704,15 @@ impl Store {
             .message_id
             .as_ref()
             .map(|m| m.as_str().to_owned());
+        // Two look-ups, one per index: PostgreSQL planned the OR as a scan
+        // of every first copy, once per message filed.
         let earlier = sql::query(
             "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
-             WHERE m.duplicate_of IS NULL
-               AND (m.raw_sha256 = $1 OR (m.message_id = $2 AND m.body_sha256 = $3))
-             ORDER BY m.id LIMIT 1",
+             WHERE m.id = (SELECT MIN(id) FROM (
+                 SELECT id FROM inbound_messages WHERE duplicate_of IS NULL AND raw_sha256 = $1
+                 UNION ALL
+                 SELECT id FROM inbound_messages
+                   WHERE duplicate_of IS NULL AND message_id = $2 AND body_sha256 = $3) AS firsts)",
         )
         .bind(raw_sha256)
         .bind(message_id.as_deref())
@@ -879,24 +883,17 @@ impl Store {
             TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
         let language = ticket.language.map(|l| l.as_str());
 
-        sql::query(
+        // A customer first seen without a name or language gets them later.
+        let customer_id = sql::query(
             "INSERT INTO customers (email, name, language, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (email) DO NOTHING",
+             ON CONFLICT (email) DO UPDATE SET name = COALESCE(customers.name, excluded.name),
+                 language = COALESCE(customers.language, excluded.language)
+             RETURNING id, language",
         )
         .bind(&ticket.reporter.email)
         .bind(ticket.reporter.name.as_deref())
         .bind(language)
         .bind(&at)
-        .execute(tx)
-        .await?;
-        // A customer first seen without a name or language gets them later.
-        let customer_id = sql::query(
-            "UPDATE customers SET name = COALESCE(name, $2), language = COALESCE(language, $3)
-             WHERE email = $1 RETURNING id, language",
-        )
-        .bind(&ticket.reporter.email)
-        .bind(ticket.reporter.name.as_deref())
-        .bind(language)
         .fetch_one(tx)
         .await?;
         let customer_language: Option<String> = customer_id.try_get(1)?;

@@ -95,8 +95,8 @@ impl<'q> Query<'q> {
     /// Runs a statement that returns no rows; the number of rows changed.
     pub(super) async fn execute(self, tx: &mut WriteTx) -> Result<u64, StoreError> {
         match &mut tx.0 {
-            Inner::Sqlite(conn) => {
-                let mut statement = self.prepare(conn)?;
+            Inner::Sqlite(writer) => {
+                let mut statement = self.prepare(&writer.conn)?;
                 Ok(statement.raw_execute().map_err(from_sqlite)? as u64)
             }
             Inner::Postgres(tx) => Ok(self.sqlx().execute(&mut **tx).await?.rows_affected()),
@@ -106,8 +106,8 @@ impl<'q> Query<'q> {
 
     pub(super) async fn fetch_all(self, tx: &mut WriteTx) -> Result<Vec<Row>, StoreError> {
         match &mut tx.0 {
-            Inner::Sqlite(conn) => {
-                let mut statement = self.prepare(conn)?;
+            Inner::Sqlite(writer) => {
+                let mut statement = self.prepare(&writer.conn)?;
                 let columns = statement.column_count();
                 let mut rows = statement.raw_query();
                 let mut out = Vec::new();
@@ -260,7 +260,7 @@ pub(super) struct WriteTx(Inner);
 enum Inner {
     /// The process's SQLite writer, held for the transaction: writers of
     /// one process queue on its lock instead of SQLite's busy handler.
-    Sqlite(OwnedMutexGuard<rusqlite::Connection>),
+    Sqlite(OwnedMutexGuard<SqliteWriter>),
     Postgres(Transaction<'static, Any>),
     /// Committed.
     Done,
@@ -284,17 +284,19 @@ impl WriteTx {
     /// that reads then writes cannot wait for another process's writer and
     /// fails at once, where this one waits (busy_timeout) for its turn.
     pub(super) fn sqlite(
-        conn: OwnedMutexGuard<rusqlite::Connection>,
+        writer: OwnedMutexGuard<SqliteWriter>,
         durability: Durability,
     ) -> Result<Self, StoreError> {
         // The level is set outside the transaction, as SQLite requires;
         // in WAL mode NORMAL skips the commit's fsync only.
-        conn.execute_batch(match durability {
-            Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
-            Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
-        })
-        .map_err(from_sqlite)?;
-        Ok(WriteTx(Inner::Sqlite(conn)))
+        writer
+            .conn
+            .execute_batch(match durability {
+                Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
+                Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
+            })
+            .map_err(from_sqlite)?;
+        Ok(WriteTx(Inner::Sqlite(writer)))
     }
 
     pub(super) async fn postgres(
@@ -311,12 +313,13 @@ impl WriteTx {
 
     pub(super) async fn commit(mut self) -> Result<(), StoreError> {
         match std::mem::replace(&mut self.0, Inner::Done) {
-            Inner::Sqlite(conn) => {
-                if let Err(e) = conn.execute_batch("COMMIT") {
+            Inner::Sqlite(writer) => {
+                if let Err(e) = writer.conn.execute_batch("COMMIT") {
                     // A failed COMMIT may leave the transaction open.
-                    let _ = conn.execute_batch("ROLLBACK");
+                    let _ = writer.conn.execute_batch("ROLLBACK");
                     return Err(from_sqlite(e));
                 }
+                writer.wrote();
                 Ok(())
             }
             Inner::Postgres(tx) => Ok(tx.commit().await?),
@@ -327,34 +330,77 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if let Inner::Sqlite(conn) = &self.0
-            && !conn.is_autocommit()
+        if let Inner::Sqlite(writer) = &self.0
+            && !writer.conn.is_autocommit()
         {
             // Not committed: an error or a cancelled future.
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = writer.conn.execute_batch("ROLLBACK");
         }
     }
 }
 
-/// Opens the process's SQLite writer on a database the pool has migrated.
-/// Same durability as the pool's connections: WAL, and `FULL` so a commit
-/// is on disk before we act on it.
-pub(super) fn open_sqlite_writer(
-    path: &std::path::Path,
-) -> Result<rusqlite::Connection, StoreError> {
-    let conn = rusqlite::Connection::open(path).map_err(from_sqlite)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA wal_autocheckpoint = 4096;
-         PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -4096;",
-    )
-    .map_err(from_sqlite)?;
-    // Every statement of filing stays prepared.
-    conn.set_prepared_statement_cache_capacity(128);
-    Ok(conn)
+/// The process's SQLite writer: its connection, and the thread that
+/// checkpoints the write-ahead log beside it.
+///
+/// SQLite's own checkpoints run inside a commit once the log is long
+/// (`wal_autocheckpoint`), and copying it into the database made every
+/// tenth commit of an ingest ten times slower. A checkpoint of its own
+/// connection (PASSIVE: it never blocks the writer) runs after commits
+/// instead, at most four times a second, so the log stays short; SQLite's
+/// stays as a safety net at a higher mark.
+pub(super) struct SqliteWriter {
+    conn: rusqlite::Connection,
+    checkpoint: std::sync::mpsc::SyncSender<()>,
+}
+
+/// The least time between two checkpoints: a burst of commits shares one.
+const CHECKPOINT_SPACING: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl SqliteWriter {
+    /// Opens the writer on a database the pool has migrated. Same
+    /// durability as the pool's connections: WAL, and `FULL` so a commit
+    /// is on disk before we act on it.
+    pub(super) fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        let conn = rusqlite::Connection::open(path).map_err(from_sqlite)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA wal_autocheckpoint = 16384;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA cache_size = -4096;",
+        )
+        .map_err(from_sqlite)?;
+        // Every statement of filing stays prepared.
+        conn.set_prepared_statement_cache_capacity(128);
+
+        let checkpointer = rusqlite::Connection::open(path).map_err(from_sqlite)?;
+        checkpointer
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(from_sqlite)?;
+        let (checkpoint, wanted) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                // Ends when the writer is dropped with the last store.
+                while wanted.recv().is_ok() {
+                    std::thread::sleep(CHECKPOINT_SPACING);
+                    while wanted.try_recv().is_ok() {}
+                    if let Err(e) =
+                        checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(error = %e, "checkpoint not done");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Other(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(SqliteWriter { conn, checkpoint })
+    }
+
+    /// Asks for a checkpoint after a commit; one already asked for does.
+    fn wrote(&self) {
+        let _ = self.checkpoint.try_send(());
+    }
 }
 
 fn ended() -> StoreError {
@@ -367,5 +413,74 @@ fn from_sqlite(error: rusqlite::Error) -> StoreError {
             super::classify_database_error(&e.extended_code.to_string(), error.to_string())
         }
         _ => StoreError::Other(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    async fn begin(writer: &Arc<tokio::sync::Mutex<SqliteWriter>>) -> WriteTx {
+        WriteTx::sqlite(Arc::clone(writer).lock_owned().await, Durability::Flushed).unwrap()
+    }
+
+    #[tokio::test]
+    async fn sqlite_binds_dollar_parameters_by_number_and_rolls_back_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SqliteWriter::open(&dir.path().join("t.db")).unwrap();
+        writer
+            .conn
+            .execute_batch("CREATE TABLE t (a INTEGER, b TEXT, c TEXT, d BLOB)")
+            .unwrap();
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
+
+        let mut tx = begin(&writer).await;
+        // $3 comes first and $1 twice: SQLite numbers them 1, 2, 2 by
+        // appearance, so binding by position would be wrong.
+        query("INSERT INTO t (a, b, c, d) VALUES ($3, $1, $1 || $2, $4)")
+            .bind("x")
+            .bind(None::<&str>)
+            .bind(7)
+            .bind(&b"\x00\xff"[..])
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        let row = query("SELECT a, b, c, d FROM t WHERE b = $1")
+            .bind("x")
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+        assert_eq!(row.try_get::<i64>(0).unwrap(), 7);
+        assert_eq!(row.try_get::<String>(1).unwrap(), "x");
+        assert_eq!(row.try_get::<Option<String>>(2).unwrap(), None);
+        assert_eq!(row.try_get::<Vec<u8>>(3).unwrap(), b"\x00\xff");
+        assert!(row.try_get::<String>(0).is_err(), "an integer is not text");
+        let missing = query("SELECT $2").bind(1).fetch_one(&mut tx).await;
+        assert!(
+            matches!(&missing, Err(StoreError::Other(e)) if e.contains("no argument")),
+            "{:?}",
+            missing.err()
+        );
+        drop(tx);
+
+        let mut tx = begin(&writer).await;
+        let count: i64 = query("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut tx)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(count, 0, "the dropped transaction was rolled back");
+        query("INSERT INTO t (a) VALUES ($1)")
+            .bind(1)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = begin(&writer).await;
+        let rows = query("SELECT a FROM t").fetch_all(&mut tx).await.unwrap();
+        assert_eq!(rows.len(), 1, "the committed row stays");
     }
 }
