@@ -142,10 +142,17 @@ class SinkHandler:
             "received_at": time.time(),
             "file": name + ".eml",
         }
+        # Written (and fsynced) on a worker thread, so that connections
+        # store their messages side by side as an MTA's processes do; the
+        # 250 still comes only once the message is on disk.
+        await asyncio.get_running_loop().run_in_executor(
+            None, self._store, name, meta, trace + content)
+        return "250 2.0.0 OK queued as %s" % name
+
+    def _store(self, name, meta, eml):
         _atomic_write(os.path.join(self.outdir, name + ".json"),
                       (json.dumps(meta, indent=1) + "\n").encode())
-        _atomic_write(os.path.join(self.outdir, name + ".eml"), trace + content)
-        return "250 2.0.0 OK queued as %s" % name
+        _atomic_write(os.path.join(self.outdir, name + ".eml"), eml)
 
 
 def main():
