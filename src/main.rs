@@ -319,7 +319,7 @@ enum ConfigAction {
 /// Logging: `RUST_LOG` when set, else `log.level` from the configuration,
 /// else `default_level`.
 fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>) {
-    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::filter::filter_fn;
     use tracing_subscriber::prelude::*;
 
     let levels = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -337,17 +337,24 @@ fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>
         !(meta.target().starts_with("async_imap::imap_stream")
             && *meta.level() == tracing::Level::TRACE)
     });
-    let filter = levels.and(no_credentials);
+    // Global filters, not per-layer ones: sqlx asks whether its statement
+    // events are enabled without then sending one, and a per-layer filter
+    // left that answer standing for the next event of the thread, which was
+    // dropped (the first event after most queries: warnings included).
     // Colours only on a terminal: journald and log files get plain text.
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => tracing_subscriber::registry()
-            .with(layer.with_filter(filter))
+            .with(levels)
+            .with(no_credentials)
+            .with(layer)
             .init(),
         LogFormat::Json => tracing_subscriber::registry()
-            .with(layer.json().with_filter(filter))
+            .with(levels)
+            .with(no_credentials)
+            .with(layer.json())
             .init(),
     }
 }
