@@ -318,6 +318,112 @@ async fn large_contents_on_postgres() {
     db.drop_pg().await;
 }
 
+/// A batch files as its messages would one by one: UIDs stored before,
+/// copies of messages filed before the batch and copies of messages
+/// earlier in the same batch (same bytes, or same Message-ID and body).
+/// Contents stored ahead of the batch are not stored twice.
+async fn batches(url: &str) {
+    let settings = settings();
+    let store = Store::open(url, "SUP").await.unwrap();
+    let defaults = MailboxDefaults::default();
+    let imap = |uid: u32, raw: &'static str| Inbound {
+        source: SourceKind::Imap,
+        mailbox: Some("support"),
+        uidvalidity: Some(7),
+        uid: Some(uid),
+        raw: raw.as_bytes(),
+        digest: None,
+    };
+    let decide = |raw: &str| intake::decide(raw.as_bytes(), &settings.intake, &defaults);
+    assert_eq!(
+        file(&store, &settings, SECOND, Some(1)).await,
+        Filed::Ticket {
+            key: "SUP-1".into()
+        }
+    );
+
+    let relayed: &'static str =
+        Box::leak(format!("Received: from mx2 by mx3\n{REQUEST}").into_boxed_str());
+    let relayed_second: &'static str =
+        Box::leak(format!("Received: from mx2 by mx3\n{SECOND}").into_boxed_str());
+    let batch = [
+        imap(1, SECOND),
+        imap(2, REQUEST),
+        imap(3, REQUEST),
+        imap(4, relayed),
+        imap(5, relayed_second),
+        imap(6, VACATION),
+    ];
+    let decisions: Vec<_> = batch
+        .iter()
+        .map(|m| decide(std::str::from_utf8(m.raw).unwrap()))
+        .collect();
+    let contents = [(intake::sha256_hex(REQUEST.as_bytes()), REQUEST.as_bytes())];
+    let contents: Vec<(&str, &[u8])> = contents.iter().map(|(s, c)| (s.as_str(), *c)).collect();
+    store.store_contents_ahead(&contents).await.unwrap();
+    let messages: Vec<_> = batch.iter().copied().zip(&decisions).collect();
+    let (filed, error) = store.file_messages(&messages).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(
+        filed[0],
+        Filed::AlreadyStored {
+            ticket: Some("SUP-1".into()),
+            rejected: false
+        }
+    );
+    assert_eq!(
+        filed[1],
+        Filed::Ticket {
+            key: "SUP-2".into()
+        }
+    );
+    let inbound = store.list_inbound(None).await.unwrap();
+    let first_of = |id: &str| {
+        let firsts: Vec<_> = inbound
+            .iter()
+            .filter(|m| {
+                m.duplicate_of.is_none() && m.message_id.as_deref().is_some_and(|m| m.contains(id))
+            })
+            .collect();
+        assert_eq!(firsts.len(), 1, "one first copy of {id}");
+        firsts[0].id
+    };
+    let (request, second) = (first_of("req-1"), first_of("req-2"));
+    for (i, of, key) in [
+        (2, request, "SUP-2"),
+        (3, request, "SUP-2"),
+        (4, second, "SUP-1"),
+    ] {
+        assert!(
+            matches!(&filed[i], Filed::Duplicate { of_message, ticket: Some(k) } if *of_message == of && k == key),
+            "message {i}: {:?}",
+            filed[i]
+        );
+    }
+    assert!(matches!(filed[5], Filed::Ignored { .. }), "{:?}", filed[5]);
+    assert_eq!(inbound.len(), 6, "one row per UID");
+    assert_eq!(
+        store.inbound_raw(request).await.unwrap(),
+        REQUEST.as_bytes()
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn batches_on_sqlite() {
+    let db = TestDb::sqlite();
+    batches(&db.url).await;
+}
+
+#[tokio::test]
+async fn batches_on_postgres() {
+    let Some(db) = TestDb::postgres("batches").await else {
+        return;
+    };
+    batches(&db.url).await;
+    db.drop_pg().await;
+}
+
 /// Ticket keys stay unique when several writers file at once.
 async fn concurrent_keys(url: &str) {
     let settings = settings();

@@ -645,11 +645,30 @@ async fn prepare(
     let (messages, decisions) = ctx
         .decide_all(fetched, |f| f.body().unwrap_or_default(), &m.defaults)
         .await?;
+    let decided_at = std::time::Instant::now();
+    let contents: Vec<(&str, &[u8])> = messages
+        .iter()
+        .zip(&decisions)
+        .flat_map(|(f, (decision, digest))| {
+            let raw = (digest.raw_sha256.as_str(), f.body().unwrap_or_default());
+            let attachments = match &decision.outcome {
+                intake::Outcome::Ticket { ticket } => &ticket.attachments[..],
+                _ => &[],
+            };
+            std::iter::once(raw).chain(attachments.iter().map(|a| (a.sha256.as_str(), &a.data[..])))
+        })
+        .collect();
+    // Filing does it if this fails.
+    if let Err(e) = ctx.store().store_contents_ahead(&contents).await {
+        debug!(mailbox = %m.name, error = %e, "contents not stored ahead");
+    }
+    drop(contents);
     debug!(
         mailbox = %m.name,
         messages = messages.len(),
         fetch_ms = (fetched_at - started).as_millis() as u64,
-        decide_ms = fetched_at.elapsed().as_millis() as u64,
+        decide_ms = (decided_at - fetched_at).as_millis() as u64,
+        store_ahead_ms = decided_at.elapsed().as_millis() as u64,
         "batch fetched and decided"
     );
     Ok(Prepared {

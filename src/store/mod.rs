@@ -4,6 +4,7 @@
 //! ticket-number sequence) are chosen by [`Backend`]. Every message is filed
 //! in one transaction.
 
+mod batch;
 mod conversation;
 mod messages;
 mod models;
@@ -16,6 +17,7 @@ use rand::RngCore;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
+use batch::BatchLookup;
 use sql::{Durability, WriteTx};
 
 use crate::intake::{
@@ -181,6 +183,15 @@ impl RawDigest {
     }
 }
 
+/// The Message-ID a message is recognised by when delivered twice.
+fn message_id_of(decision: &Decision) -> Option<String> {
+    decision
+        .message
+        .message_id
+        .as_ref()
+        .map(|m| m.as_str().to_owned())
+}
+
 /// What filing a message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filed {
@@ -342,6 +353,9 @@ async fn off_runtime<F: std::future::Future>(future: F) -> F::Output {
 /// Contents larger than this are stored in chunks of this size (see
 /// migration 0007).
 const BLOB_CHUNK: usize = 1 << 20;
+
+/// Contents larger than this are looked up before being stored.
+const LOOK_BEFORE_SENDING: usize = 16 << 10;
 
 /// A name for this process among instances sharing a database: host, pid
 /// and a random part (a pid can come back after a reboot).
@@ -565,6 +579,18 @@ impl Store {
     }
 
     async fn put_blob(tx: &mut WriteTx, sha256: &str, content: &[u8]) -> Result<(), StoreError> {
+        // Large contents are often stored already (ahead of filing, see
+        // `store_contents_ahead`, or by an earlier copy): asking costs less
+        // than sending them again.
+        if content.len() > LOOK_BEFORE_SENDING
+            && sql::query("SELECT 1 FROM blobs WHERE sha256 = $1")
+                .bind(sha256)
+                .fetch_optional(tx)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
         let chunked = content.len() > BLOB_CHUNK;
         let inserted = sql::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)
@@ -586,6 +612,27 @@ impl Store {
         Ok(())
     }
 
+    /// Stores the contents of messages about to be filed (raw messages,
+    /// attachments: `(sha256, bytes)`) in a transaction of their own, so
+    /// that the server writes them while the previous batch is being filed.
+    /// Only on PostgreSQL, whose server works for each connection on its
+    /// own core; SQLite's one writer would only do the same work earlier.
+    ///
+    /// The commit does not wait for the disk: the filing transaction that
+    /// refers to these contents commits after it, durably, and PostgreSQL's
+    /// log is flushed in order. Contents whose message is never filed stay
+    /// unreferenced (nothing refers to them; a later copy reuses them).
+    pub async fn store_contents_ahead(&self, contents: &[(&str, &[u8])]) -> Result<(), StoreError> {
+        if self.sqlite_writer.is_some() || contents.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write_with(Durability::Deferred).await?;
+        for (sha256, content) in contents {
+            Self::put_blob(&mut tx, sha256, content).await?;
+        }
+        tx.commit().await
+    }
+
     /// Files a message and what intake decided about it, in one transaction:
     /// the inbound record with its raw bytes, and the ticket with its
     /// products, watchers, unrecognised values and attachments. A message
@@ -596,7 +643,7 @@ impl Store {
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
         let mut tx = self.begin_write().await?;
-        let filed = self.file_in(&mut tx, inbound, decision).await?;
+        let filed = self.file_in(&mut tx, inbound, decision, None).await?;
         tx.commit().await?;
         self.outbox_ready.notify_one();
         Ok(filed)
@@ -618,9 +665,34 @@ impl Store {
                 let waiting = std::time::Instant::now();
                 let mut tx = self.begin_write().await?;
                 let writing = std::time::Instant::now();
+                // Every message with its digests, computed here if need be.
+                let computed: Vec<Option<RawDigest>> = messages
+                    .iter()
+                    .map(|(inbound, _)| {
+                        inbound.digest.is_none().then(|| RawDigest::of(inbound.raw))
+                    })
+                    .collect();
+                let messages: Vec<(Inbound<'_>, &Decision)> = messages
+                    .iter()
+                    .zip(&computed)
+                    .map(|((inbound, decision), computed)| {
+                        let digest = inbound.digest.or(computed.as_ref());
+                        (Inbound { digest, ..*inbound }, *decision)
+                    })
+                    .collect();
+                let keys: Vec<_> = messages
+                    .iter()
+                    .filter_map(|(inbound, decision)| {
+                        Some((inbound, inbound.digest?, message_id_of(decision)))
+                    })
+                    .collect();
+                let mut lookup = BatchLookup::new(&mut tx, &keys).await?;
                 let mut filed = Vec::with_capacity(messages.len());
-                for (inbound, decision) in messages {
-                    filed.push(self.file_in(&mut tx, inbound, decision).await?);
+                for (inbound, decision) in &messages {
+                    filed.push(
+                        self.file_in(&mut tx, inbound, decision, Some(&mut lookup))
+                            .await?,
+                    );
                 }
                 let committing = std::time::Instant::now();
                 tx.commit().await?;
@@ -660,17 +732,17 @@ impl Store {
         (filed, None)
     }
 
+    /// Files one message in `tx`. In a batch, `lookup` answers what the
+    /// database held before it (see `batch.rs`).
     async fn file_in(
         &self,
         tx: &mut WriteTx,
         inbound: &Inbound<'_>,
         decision: &Decision,
+        lookup: Option<&mut BatchLookup>,
     ) -> Result<Filed, StoreError> {
         let computed;
-        let RawDigest {
-            raw_sha256,
-            body_sha256,
-        } = match inbound.digest {
+        let digest = match inbound.digest {
             Some(digest) => digest,
             None => {
                 computed = RawDigest::of(inbound.raw);
@@ -678,58 +750,37 @@ impl Store {
             }
         };
 
-        if let (Some(mailbox), Some(validity), Some(uid)) =
-            (inbound.mailbox, inbound.uidvalidity, inbound.uid)
-        {
-            let row = sql::query(
-                "SELECT t.key, m.outcome FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
-                 WHERE m.mailbox = $1 AND m.uidvalidity = $2 AND m.uid = $3",
-            )
-            .bind(mailbox)
-            .bind(i64::from(validity))
-            .bind(i64::from(uid))
-            .fetch_optional(tx)
-            .await?;
-            if let Some(row) = row {
-                let outcome: String = row.try_get(1)?;
-                return Ok(Filed::AlreadyStored {
-                    ticket: row.try_get(0)?,
-                    rejected: outcome == "rejected",
-                });
-            }
+        let stored = match lookup.as_deref().and_then(|l| l.stored(inbound)) {
+            Some(stored) => stored,
+            None => Self::stored_uid(tx, inbound).await?,
+        };
+        if let Some((ticket, rejected)) = stored {
+            return Ok(Filed::AlreadyStored { ticket, rejected });
         }
 
-        let message_id = decision
-            .message
-            .message_id
-            .as_ref()
-            .map(|m| m.as_str().to_owned());
-        // Two look-ups, one per index: PostgreSQL planned the OR as a scan
-        // of every first copy, once per message filed.
-        let earlier = sql::query(
-            "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
-             WHERE m.id = (SELECT MIN(id) FROM (
-                 SELECT id FROM inbound_messages WHERE duplicate_of IS NULL AND raw_sha256 = $1
-                 UNION ALL
-                 SELECT id FROM inbound_messages
-                   WHERE duplicate_of IS NULL AND message_id = $2 AND body_sha256 = $3) AS firsts)",
-        )
-        .bind(raw_sha256)
-        .bind(message_id.as_deref())
-        .bind(body_sha256)
-        .fetch_optional(tx)
-        .await?;
+        let message_id = message_id_of(decision);
+        let earlier = match lookup
+            .as_deref()
+            .and_then(|l| l.earlier(digest, message_id.as_deref()))
+        {
+            Some(earlier) => earlier,
+            None => Self::first_copy(tx, digest, message_id.as_deref()).await?,
+        };
+        if let Some(lookup) = lookup {
+            lookup.filed(digest, message_id.as_deref());
+        }
+        let RawDigest {
+            raw_sha256,
+            body_sha256,
+        } = digest;
 
         Self::put_blob(tx, raw_sha256, inbound.raw).await?;
-        let plan = match &earlier {
-            Some(row) => Plan::Duplicate {
-                of_message: row.try_get(0)?,
-                ticket: row.try_get(1)?,
-            },
+        let duplicate_of = earlier.as_ref().map(|(id, _)| *id);
+        let plan = match earlier {
+            Some((of_message, ticket)) => Plan::Duplicate { of_message, ticket },
             None => self.plan_filing(tx, decision).await?,
         };
         let (outcome, reason, detail) = plan.outcome();
-        let duplicate_of: Option<i64> = earlier.as_ref().map(|r| r.try_get(0)).transpose()?;
         let inbound_id: i64 = sql::query(
             "INSERT INTO inbound_messages (source, mailbox, uidvalidity, uid, message_id, raw_sha256,
                  body_sha256, size, outcome, reason, detail, duplicate_of, received_at)
@@ -753,6 +804,59 @@ impl Store {
         .try_get(0)?;
 
         self.carry_out(tx, plan, inbound_id, decision).await
+    }
+
+    /// The ticket and rejection of a message stored before under the same
+    /// UID.
+    async fn stored_uid(
+        tx: &mut WriteTx,
+        inbound: &Inbound<'_>,
+    ) -> Result<Option<(Option<String>, bool)>, StoreError> {
+        let (Some(mailbox), Some(validity), Some(uid)) =
+            (inbound.mailbox, inbound.uidvalidity, inbound.uid)
+        else {
+            return Ok(None);
+        };
+        let row = sql::query(
+            "SELECT t.key, m.outcome FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.mailbox = $1 AND m.uidvalidity = $2 AND m.uid = $3",
+        )
+        .bind(mailbox)
+        .bind(i64::from(validity))
+        .bind(i64::from(uid))
+        .fetch_optional(tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let outcome: String = row.try_get(1)?;
+        Ok(Some((row.try_get(0)?, outcome == "rejected")))
+    }
+
+    /// The first copy of a message received before (same bytes, or same
+    /// Message-ID and body), with its ticket.
+    async fn first_copy(
+        tx: &mut WriteTx,
+        digest: &RawDigest,
+        message_id: Option<&str>,
+    ) -> Result<batch::Earlier, StoreError> {
+        // Two look-ups, one per index: PostgreSQL planned the OR as a scan
+        // of every first copy, once per message filed.
+        let row = sql::query(
+            "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.id = (SELECT MIN(id) FROM (
+                 SELECT id FROM inbound_messages WHERE duplicate_of IS NULL AND raw_sha256 = $1
+                 UNION ALL
+                 SELECT id FROM inbound_messages
+                   WHERE duplicate_of IS NULL AND message_id = $2 AND body_sha256 = $3) AS firsts)",
+        )
+        .bind(&digest.raw_sha256)
+        .bind(message_id)
+        .bind(&digest.body_sha256)
+        .fetch_optional(tx)
+        .await?;
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
     }
 
     /// What filing a message that is not a duplicate will do: a follow-up,
