@@ -321,6 +321,9 @@ pub struct Store {
     sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<sql::SqliteWriter>>>,
     /// This process among the instances sharing the database.
     instance: std::sync::Arc<str>,
+    /// Contents committed by `store_contents_ahead` that no filing has
+    /// referred to yet: filing does not send them again.
+    stored_ahead: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -353,6 +356,9 @@ async fn off_runtime<F: std::future::Future>(future: F) -> F::Output {
 /// Contents larger than this are stored in chunks of this size (see
 /// migration 0007).
 const BLOB_CHUNK: usize = 1 << 20;
+
+/// At most this many digests of contents stored ahead are remembered.
+const STORED_AHEAD_KEPT: usize = 10_000;
 
 /// Contents larger than this are looked up before being stored.
 const LOOK_BEFORE_SENDING: usize = 16 << 10;
@@ -456,6 +462,7 @@ impl Store {
             outbox_ready: std::sync::Arc::default(),
             sqlite_writer: None,
             instance,
+            stored_ahead: std::sync::Arc::default(),
         };
         store.migrate().await?;
         let sqlite_writer = match sqlite_file(&url) {
@@ -630,7 +637,22 @@ impl Store {
         for (sha256, content) in contents {
             Self::put_blob(&mut tx, sha256, content).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        let mut stored = self.stored_ahead.lock().unwrap_or_else(|e| e.into_inner());
+        // Messages never filed would leave their digests here.
+        if stored.len() > STORED_AHEAD_KEPT {
+            stored.clear();
+        }
+        stored.extend(contents.iter().map(|(sha256, _)| (*sha256).to_owned()));
+        Ok(())
+    }
+
+    /// Whether these contents were stored ahead (and are no longer noted).
+    fn take_stored_ahead(&self, sha256: &str) -> bool {
+        self.stored_ahead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(sha256)
     }
 
     /// Files a message and what intake decided about it, in one transaction:
@@ -774,7 +796,9 @@ impl Store {
             body_sha256,
         } = digest;
 
-        Self::put_blob(tx, raw_sha256, inbound.raw).await?;
+        if !self.take_stored_ahead(raw_sha256) {
+            Self::put_blob(tx, raw_sha256, inbound.raw).await?;
+        }
         let duplicate_of = earlier.as_ref().map(|(id, _)| *id);
         let plan = match earlier {
             Some((of_message, ticket)) => Plan::Duplicate { of_message, ticket },
@@ -1086,19 +1110,27 @@ impl Store {
         &self,
         tx: &mut WriteTx,
         recipients: &[String],
+        queued_with: &[OutgoingMail],
     ) -> Result<Option<String>, StoreError> {
         let since = (chrono::Utc::now() - chrono::Duration::hours(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         for recipient in recipients {
-            let count: i64 = sql::query(
-                "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
+            let alongside = queued_with
+                .iter()
+                .filter(|m| {
+                    m.automatic && m.suppressed.is_none() && m.recipients.join(",") == *recipient
+                })
+                .count() as i64;
+            let count: i64 = alongside
+                + sql::query(
+                    "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
                    AND status IN ('pending', 'sent') AND created_at >= $2",
-            )
-            .bind(recipient)
-            .bind(&since)
-            .fetch_one(tx)
-            .await?
-            .try_get(0)?;
+                )
+                .bind(recipient)
+                .bind(&since)
+                .fetch_one(tx)
+                .await?
+                .try_get::<i64>(0)?;
             if count >= self.auto_reply_limit {
                 return Ok(Some(format!(
                     "{recipient} already got {count} automatic mails within the hour (senders.auto_reply_limit)"
@@ -1117,42 +1149,113 @@ impl Store {
         mails: Vec<OutgoingMail>,
     ) -> Result<usize, StoreError> {
         let at = now();
-        let mut sending = 0;
-        for mut mail in mails {
-            if mail.automatic && mail.suppressed.is_none() {
-                mail.suppressed = self.over_auto_reply_limit(tx, &mail.recipients).await?;
+        let mut mails = mails;
+        for i in 0..mails.len() {
+            if mails[i].automatic && mails[i].suppressed.is_none() {
+                // The limit counts what is queued already, this call's
+                // earlier mails included (they are written below).
+                let earlier = &mails[..i];
+                mails[i].suppressed = self
+                    .over_auto_reply_limit(tx, &mails[i].recipients, earlier)
+                    .await?;
             }
-            sending += usize::from(mail.suppressed.is_none());
-            Self::enqueue(tx, ticket_id, &mail, &at).await?;
         }
-        Ok(sending)
+        Self::enqueue(tx, ticket_id, &mails, &at).await?;
+        Ok(mails.iter().filter(|m| m.suppressed.is_none()).count())
     }
 
+    /// Writes mails to the outbox: their contents, then their rows, each
+    /// with one statement (a new ticket queues two mails; on PostgreSQL
+    /// every statement is a round trip).
     async fn enqueue(
         tx: &mut WriteTx,
         ticket_id: Option<i64>,
-        mail: &OutgoingMail,
+        mails: &[OutgoingMail],
         at: &str,
     ) -> Result<(), StoreError> {
-        let sha = sha256_hex(&mail.raw);
-        Self::put_blob(tx, &sha, &mail.raw).await?;
-        sql::query(
+        if mails.is_empty() {
+            return Ok(());
+        }
+        let shas: Vec<String> = mails.iter().map(|m| sha256_hex(&m.raw)).collect();
+        let (small, large): (Vec<_>, Vec<_>) = mails
+            .iter()
+            .zip(&shas)
+            .partition(|(mail, _)| mail.raw.len() <= BLOB_CHUNK);
+        for (mail, sha) in large {
+            Self::put_blob(tx, sha, &mail.raw).await?;
+        }
+        if !small.is_empty() {
+            let rows: Vec<String> = (0..small.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
+                .collect();
+            let text = format!(
+                "INSERT INTO blobs (sha256, size, content, created_at) VALUES {}
+                 ON CONFLICT (sha256) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sql::query(&text);
+            for (mail, sha) in &small {
+                query = query
+                    .bind(sha.as_str())
+                    .bind(mail.raw.len() as i64)
+                    .bind(&mail.raw[..])
+                    .bind(at);
+            }
+            query.execute(tx).await?;
+        }
+        const COLUMNS: usize = 10;
+        let rows: Vec<String> = (0..mails.len())
+            .map(|i| {
+                let n = |k: usize| format!("${}", COLUMNS * i + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, {})",
+                    n(1),
+                    n(2),
+                    n(3),
+                    n(4),
+                    n(5),
+                    n(6),
+                    n(7),
+                    n(8),
+                    n(9),
+                    n(10),
+                    n(8)
+                )
+            })
+            .collect();
+        let text = format!(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
                  attempts, next_attempt_at, last_error, automatic, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $8)",
-        )
-        .bind(ticket_id)
-        .bind(&mail.kind)
-        .bind(&mail.message_id)
-        .bind(&mail.sender)
-        .bind(mail.recipients.join(","))
-        .bind(&sha)
-        .bind(if mail.suppressed.is_some() { "suppressed" } else { "pending" })
-        .bind(at)
-        .bind(mail.suppressed.as_deref())
-        .bind(i64::from(mail.automatic))
-        .execute(tx)
-        .await?;
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sql::query(&text);
+        for (mail, sha) in mails.iter().zip(&shas) {
+            query = query
+                .bind(ticket_id)
+                .bind(&mail.kind)
+                .bind(&mail.message_id)
+                .bind(&mail.sender)
+                .bind(mail.recipients.join(","))
+                .bind(sha.as_str())
+                .bind(if mail.suppressed.is_some() {
+                    "suppressed"
+                } else {
+                    "pending"
+                })
+                .bind(at)
+                .bind(mail.suppressed.as_deref())
+                .bind(i64::from(mail.automatic));
+        }
+        query.execute(tx).await?;
         Ok(())
     }
 
