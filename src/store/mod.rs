@@ -432,19 +432,13 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; FULL makes
-                        // every commit durable before we act on it (a message
-                        // is marked done on the server only after that).
-                        for pragma in [
-                            "PRAGMA page_size = 16384",
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA wal_autocheckpoint = 4096",
-                            "PRAGMA synchronous = FULL",
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 5000",
-                        ] {
+                        // The page size counts only for a new file, before
+                        // it turns to WAL (see `sql::SQLITE_CONNECTION`).
+                        conn.execute("PRAGMA page_size = 16384").await?;
+                        for pragma in sql::SQLITE_CONNECTION {
                             conn.execute(pragma).await?;
                         }
+                        conn.execute("PRAGMA wal_autocheckpoint = 4096").await?;
                     }
                     Ok(())
                 })
@@ -1636,10 +1630,13 @@ impl Store {
         .into_iter()
         .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, _>>()?;
+        let mut contents = contents;
         Ok(rows
             .into_iter()
             .map(|row| ClaimedMail {
-                raw: contents.get(&row.raw_sha256).cloned(),
+                // Taken, not copied: a second mail of the same contents (if
+                // ever) reads them when sent, as chunked ones do.
+                raw: contents.remove(&row.raw_sha256),
                 row,
             })
             .collect())

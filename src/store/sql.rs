@@ -344,6 +344,17 @@ impl Drop for WriteTx {
     }
 }
 
+/// What every SQLite connection of the process sets, the pool's (sqlx)
+/// and the writer's: WAL lets readers run beside the writer, and `FULL`
+/// makes a commit durable before we act on it (a message is marked done
+/// on the server only after that).
+pub(super) const SQLITE_CONNECTION: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+];
+
 /// The process's SQLite writer: its connection, and the thread that
 /// checkpoints the write-ahead log beside it.
 ///
@@ -370,13 +381,12 @@ impl SqliteWriter {
     /// is on disk before we act on it.
     pub(super) fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path).map_err(from_sqlite)?;
+        for pragma in SQLITE_CONNECTION {
+            conn.execute_batch(pragma).map_err(from_sqlite)?;
+        }
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA wal_autocheckpoint = 16384;
+            "PRAGMA wal_autocheckpoint = 16384;
              PRAGMA journal_size_limit = 67108864;
-             PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;
              PRAGMA cache_size = -4096;",
         )
         .map_err(from_sqlite)?;
