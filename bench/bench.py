@@ -623,7 +623,9 @@ def report(R, a):
     text = "\n".join([
         "## Run of %s" % now,
         "",
-        "- command: `bench/run --count %d --reps %d%s`" % (a.count, a.reps, " --quick" if a.quick else ""),
+        "- command: `bench/run --count %d --reps %d%s%s`" % (
+            a.count, a.reps, " --quick" if a.quick else "",
+            "" if a.backends == "sqlite,postgres" else " --backends " + a.backends),
         "- machine: %s" % machine(),
         "- load average (1, 5, 15 min) before: %s, after: %s" % (" ".join(R["load_before"]), " ".join(R["load_after"])),
         "- corpus: `mailgate-gen --seed 1 --count %d` (mix standard), %d messages, %.1f MB as CRLF; APPEND of it took %.2f s" % (
