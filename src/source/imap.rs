@@ -662,7 +662,6 @@ async fn prepare(
     if let Err(e) = ctx.store().store_contents_ahead(&contents).await {
         debug!(mailbox = %m.name, error = %e, "contents not stored ahead");
     }
-    drop(contents);
     debug!(
         mailbox = %m.name,
         messages = messages.len(),

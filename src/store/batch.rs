@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::sql::{self, WriteTx};
+use super::sql::{self, WriteTx, placeholders};
 use super::{Inbound, RawDigest, StoreError};
 
 /// An earlier message that is not itself a duplicate.
@@ -37,14 +37,6 @@ pub(super) struct BatchLookup {
 
 /// An earlier message found for a message: its id and ticket.
 pub(super) type Earlier = Option<(i64, Option<String>)>;
-
-/// `$first, $first+1, ...` for `count` parameters.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Lists are padded to a power of two by repeating their last value, so
 /// that a handful of statements, not one per batch size, get prepared.
@@ -280,6 +272,5 @@ mod tests {
         assert_eq!(padded(vec![1, 2, 3]), vec![1, 2, 3, 3]);
         assert_eq!(padded(vec![1, 2, 3, 4]), vec![1, 2, 3, 4]);
         assert_eq!(padded(Vec::<i32>::new()), Vec::<i32>::new());
-        assert_eq!(placeholders(3, 2), "$3, $4");
     }
 }

@@ -599,7 +599,7 @@ impl Store {
         .await?
         .try_get(0)?;
         for attachment in attachments {
-            Self::add_attachment(tx, ticket_id, Some(comment_id), inbound_id, attachment, at)
+            self.add_attachment(tx, ticket_id, Some(comment_id), inbound_id, attachment, at)
                 .await?;
         }
         sql::query("UPDATE tickets SET updated_at = $2 WHERE id = $1")

@@ -321,8 +321,9 @@ pub struct Store {
     sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<sql::SqliteWriter>>>,
     /// This process among the instances sharing the database.
     instance: std::sync::Arc<str>,
-    /// Contents committed by `store_contents_ahead` that no filing has
-    /// referred to yet: filing does not send them again.
+    /// Contents committed by `store_contents_ahead` (raw messages,
+    /// attachments) that no filing has referred to yet: filing does not
+    /// send them again.
     stored_ahead: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
@@ -1078,7 +1079,8 @@ impl Store {
                 .await?;
         }
         for attachment in &ticket.attachments {
-            Self::add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at).await?;
+            self.add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at)
+                .await?;
         }
         Self::link_inbound(tx, inbound_id, ticket_id).await?;
         if let Some(planner) = &self.replies {
@@ -1179,21 +1181,10 @@ impl Store {
             Self::put_blob(tx, sha, &mail.raw).await?;
         }
         if !small.is_empty() {
-            let rows: Vec<String> = (0..small.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
-                .collect();
             let text = format!(
                 "INSERT INTO blobs (sha256, size, content, created_at) VALUES {}
                  ON CONFLICT (sha256) DO NOTHING",
-                rows.join(", ")
+                sql::value_rows(small.len(), 4)
             );
             let mut query = sql::query(&text);
             for (mail, sha) in &small {
@@ -1205,31 +1196,11 @@ impl Store {
             }
             query.execute(tx).await?;
         }
-        const COLUMNS: usize = 10;
-        let rows: Vec<String> = (0..mails.len())
-            .map(|i| {
-                let n = |k: usize| format!("${}", COLUMNS * i + k);
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, {})",
-                    n(1),
-                    n(2),
-                    n(3),
-                    n(4),
-                    n(5),
-                    n(6),
-                    n(7),
-                    n(8),
-                    n(9),
-                    n(10),
-                    n(8)
-                )
-            })
-            .collect();
         let text = format!(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
                  attempts, next_attempt_at, last_error, automatic, created_at)
              VALUES {}",
-            rows.join(", ")
+            sql::value_rows(mails.len(), 12)
         );
         let mut query = sql::query(&text);
         for (mail, sha) in mails.iter().zip(&shas) {
@@ -1245,9 +1216,11 @@ impl Store {
                 } else {
                     "pending"
                 })
+                .bind(0i64)
                 .bind(at)
                 .bind(mail.suppressed.as_deref())
-                .bind(i64::from(mail.automatic));
+                .bind(i64::from(mail.automatic))
+                .bind(at);
         }
         query.execute(tx).await?;
         Ok(())
@@ -1268,6 +1241,7 @@ impl Store {
     }
 
     async fn add_attachment(
+        &self,
         tx: &mut WriteTx,
         ticket_id: i64,
         comment_id: Option<i64>,
@@ -1275,7 +1249,9 @@ impl Store {
         attachment: &Attachment,
         at: &str,
     ) -> Result<(), StoreError> {
-        Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
+        if !self.take_stored_ahead(&attachment.sha256) {
+            Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
+        }
         sql::query(
             "INSERT INTO attachments (ticket_id, comment_id, inbound_message_id, filename, content_type,
                  size, sha256, content_id, inline, created_at)

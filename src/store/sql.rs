@@ -36,6 +36,23 @@ pub(super) fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
     }
 }
 
+/// `$first, $first+1, ...` for `count` parameters: an `IN` list.
+pub(super) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, ..., $columns), ($columns+1, ...), ...`: the `VALUES` of a
+/// multi-row insert, bound row after row.
+pub(super) fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(row * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One argument. NULLs keep their type: PostgreSQL checks it against the
 /// column's.
 #[derive(Debug, Clone)]
@@ -527,6 +544,13 @@ mod tests {
         let mut tx = begin(&writer).await;
         let rows = query("SELECT a FROM t").fetch_all(&mut tx).await.unwrap();
         assert_eq!(rows.len(), 1, "the committed row stays");
+    }
+
+    #[test]
+    fn placeholders_for_lists_and_rows() {
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(0, 3), "");
     }
 
     #[tokio::test]
