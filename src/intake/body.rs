@@ -199,11 +199,29 @@ pub fn strip_signature(text: &str) -> &str {
     }
 }
 
-/// A keyword line: `Gravité : haute`, `Products: Atlas, Nova`.
+/// A keyword line: `Gravité : haute`, `Products: Atlas, Nova`. The label
+/// and value lengths are checked apart (`keyword_line`): as counted
+/// repetitions (`{1,30}`, `{0,200}`) of Unicode classes they made this the
+/// largest automaton of intake, and its lazily built caches the largest
+/// share of the heap.
 static KEYWORD_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\s*•-]*([\p{L}][\p{L}() ']{1,30}?)[\s\u{a0}]*[:：][\s\u{a0}]*(\S.{0,200}?)\s*$")
+    Regex::new(r"^[\s*•-]*(\p{L}[\p{L}() ']*?)[\s\u{a0}]*[:：][\s\u{a0}]*(\S.*?)\s*$")
         .expect("valid regex")
 });
+
+/// Labels of 2 to 31 letters; values of at most 201 characters (longer is
+/// a sentence with a colon, not a keyword line).
+const KEYWORD_LABEL_CHARS: std::ops::RangeInclusive<usize> = 2..=31;
+const KEYWORD_VALUE_MAX_CHARS: usize = 201;
+
+/// The label and value of a keyword line.
+fn keyword_line(line: &str) -> Option<(&str, &str)> {
+    let caps = KEYWORD_LINE.captures(line)?;
+    let (label, value) = (caps.get(1)?.as_str(), caps.get(2)?.as_str());
+    (KEYWORD_LABEL_CHARS.contains(&label.chars().count())
+        && value.chars().count() <= KEYWORD_VALUE_MAX_CHARS)
+        .then_some((label, value))
+}
 
 /// Whether a keyword line's value is understood, so the line can leave the
 /// description without losing anything.
@@ -226,13 +244,12 @@ pub fn take_keyword_lines(text: &str, vocabulary: &Vocabulary) -> (Vec<Statement
     let mut kept = String::with_capacity(text.len());
     for line in text.lines() {
         let statement = (!line.trim_start().starts_with('>'))
-            .then(|| KEYWORD_LINE.captures(line))
+            .then(|| keyword_line(line))
             .flatten()
-            .and_then(|caps| {
-                let field = field_for_label(&caps[1])?;
+            .and_then(|(label, value)| {
                 Some(Statement {
-                    field,
-                    value: caps[2].to_owned(),
+                    field: field_for_label(label)?,
+                    value: value.to_owned(),
                     source: Source::Body,
                 })
             });
@@ -365,6 +382,24 @@ mod tests {
             &vocabulary(),
         );
         assert!(statements.is_empty());
+    }
+
+    #[test]
+    fn keyword_lines_have_bounded_labels_and_values() {
+        let label = |n: usize| format!("S{}", "e".repeat(n - 1));
+        assert_eq!(
+            keyword_line(&format!("{}: x", label(31))).map(|l| l.0.len()),
+            Some(31)
+        );
+        assert_eq!(keyword_line(&format!("{}: x", label(32))), None);
+        assert_eq!(keyword_line("S: x"), None);
+        // Counted in characters, not bytes.
+        let value = |n: usize| format!("v{}", "é".repeat(n - 1));
+        assert_eq!(
+            keyword_line(&format!("- Produit : {}  ", value(201))),
+            Some(("Produit", value(201).as_str()))
+        );
+        assert_eq!(keyword_line(&format!("Produit : {}", value(202))), None);
     }
 
     #[test]

@@ -171,12 +171,18 @@ pub fn bounce_facts(
 ) -> BounceFacts {
     static FIELD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?im)^(message-id|final-recipient|original-recipient|status|diagnostic-code)[ \t]*:[ \t]*(.{1,500}?)\s*$",
+            r"(?im)^(message-id|final-recipient|original-recipient|status|diagnostic-code)[ \t]*:[ \t]*(.+?)\s*$",
         )
         .expect("valid regex")
     });
     let mut facts = BounceFacts::default();
+    // Longer values are not fields. Checked here rather than as `.{1,500}`
+    // in the regex, whose automaton that made many times larger.
+    const MAX_VALUE_CHARS: usize = 500;
     for capture in FIELD.captures_iter(body) {
+        if capture[2].chars().count() > MAX_VALUE_CHARS {
+            continue;
+        }
         let value = capture[2].trim();
         match capture[1].to_ascii_lowercase().as_str() {
             "message-id" => {
@@ -270,6 +276,12 @@ mod tests {
         assert_eq!(
             facts.summary(),
             "marie@acme.fr: 5.1.1 550 5.1.1 <marie@acme.fr>: user unknown"
+        );
+        // A value over 500 characters is not a field; the next line still is.
+        let long = format!("Status: {}\nStatus: 4.4.1\n", "5".repeat(501));
+        assert_eq!(
+            bounce_facts(&long, &[], &[]).status.as_deref(),
+            Some("4.4.1")
         );
         let bare = bounce_facts("no report here", &[MessageId::parse("<a@b>").unwrap()], &[]);
         assert_eq!(bare.original_ids.len(), 1);
