@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod generate;
 pub mod intake;
 pub mod lease;
+pub mod memory;
 pub mod outbox;
 pub mod replay;
 pub mod service;

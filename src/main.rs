@@ -359,27 +359,8 @@ fn init_logging(format: LogFormat, default_level: &str, configured: Option<&str>
     }
 }
 
-/// glibc gives each thread that allocates an arena of its own (up to eight
-/// per core) and keeps what is freed in each: the parsing threads, the
-/// database workers and the runtime's pool made a 1,000-message run peak at
-/// 127 MB, 95 MB with two arenas. It also raises the size from which it
-/// maps memory of its own to that of the largest block freed (up to 32 MB),
-/// so after one large attachment the next ones came from the heap and
-/// stayed there: a fixed 1 MiB took 6 MB off the peak for about 5 % of
-/// ingest speed. Set before any thread starts.
-#[allow(unsafe_code)]
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes an allocator parameter; called before
-    // other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
-    }
-}
-
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    mailgate::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     let level = if matches!(cli.command, Command::Run { .. }) {
         "info"

@@ -341,13 +341,13 @@ impl Worker<'_> {
                 },
                 None => (None, None),
             };
-            let (current, outcome) = task
+            let (mut current, outcome) = task
                 .await
                 .map_err(|e| StoreError::Other(format!("filing task failed: {e}")))?;
             // What was committed from a cut-off answer gets its
             // post-action on the next connection, as an already-stored
             // message.
-            if let Some(e) = current.incomplete {
+            if let Some(e) = current.incomplete.take() {
                 return Err(outcome.failure.map_or(e, Into::into));
             }
             if outcome.failure.is_none() {
@@ -359,10 +359,16 @@ impl Worker<'_> {
             self.move_to(&outcome.quarantine, &m.quarantine_folder)
                 .await?;
             filed += outcome.done.len() + outcome.quarantine.len();
+            let bytes = (current.messages.iter())
+                .map(|f| f.body().map_or(0, <[u8]>::len))
+                .sum();
+            drop(current);
+            crate::memory::released(bytes);
             if let Some(e) = outcome.failure.map(ImapError::from).or(next_failure) {
                 return Err(e);
             }
         }
+        crate::memory::trim();
         Ok(filed)
     }
 
