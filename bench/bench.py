@@ -310,6 +310,7 @@ def latency(dc, backend, work, corpus, rate, count):
                 break
             time.sleep(0.2)
         result["peak_rss_daemon"] = read_hwm(daemon.pid)
+        result["rss_after"] = read_rss(daemon.pid)
         lats = []
         for name in sorted(os.listdir(sink.dir)):
             if not name.endswith(".json"):
@@ -489,7 +490,10 @@ def main():
                 dc.empty()
                 dc.append(corpus)
                 fresh_db(backend, data)
-                sink = Sink(work, "sink-%s" % backend)
+                # A folder of its own each time: deleting the previous
+                # run's 3,600 files made this run's file creations slow
+                # (see bench/README.md, "Where the time goes").
+                sink = Sink(work, "sink-%s-%d" % (backend, rep))
                 write_config(cfg, backend, data, dc.port, sink.port)
                 r = run_once(cfg, work, "%s-e2e-%d" % (backend, rep))
                 r["inbox_left"] = dc.count("INBOX")
@@ -579,16 +583,16 @@ def report(R, a):
     table = "\n".join(["| measure | s (median) | msgs/s | MB/s | × limit | notes |",
                        "| --- | ---: | ---: | ---: | ---: | --- |"] + rows)
 
-    mem = ["| backend | ingest peak RSS | end-to-end peak RSS | idle RSS (daemon, after start) | daemon peak RSS (latency run) | 25 MB message peak RSS |",
-           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    mem = ["| backend | ingest peak RSS | end-to-end peak RSS | idle RSS (daemon, after start) | daemon peak RSS (latency run) | daemon RSS after it | 25 MB message peak RSS |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lat = ["| backend | appended | confirmations matched | p50 | p99 | max |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     mib = lambda b: "%.1f MiB" % (b / 1048576) if b else "—"
     ms = lambda s: "%.0f ms" % (s * 1000) if s is not None else "—"
     for backend, B in R["backends"].items():
         L = B["latency"]
-        mem.append("| %s | %s | %s | %s | %s | %s |" % (
+        mem.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             backend, mib(max(r["rss"] for r in B["ingest"])), mib(max(r["rss"] for r in B["e2e"])),
-            mib(L.get("idle_rss")), mib(L.get("peak_rss_daemon")), mib(B["big"]["rss"])))
+            mib(L.get("idle_rss")), mib(L.get("peak_rss_daemon")), mib(L.get("rss_after")), mib(B["big"]["rss"])))
         lat.append("| %s | %d | %d | %s | %s | %s |" % (backend, L.get("appended", 0), L.get("confirmations", 0),
                                                         ms(L.get("p50")), ms(L.get("p99")), ms(L.get("max"))))
     P = R["parse"]
@@ -640,7 +644,7 @@ def report(R, a):
         "",
         "\n".join(lat),
         "",
-        "Memory (`/usr/bin/time -v` maximum resident set size; idle RSS from /proc/PID/status 2 s after IDLE started):",
+        "Memory (`/usr/bin/time -v` maximum resident set size; idle RSS from /proc/PID/status 2 s after IDLE started, and again once the latency run is over):",
         "",
         "\n".join(mem),
         "",
