@@ -424,6 +424,43 @@ async fn batches_on_postgres() {
     db.drop_pg().await;
 }
 
+/// Contents stored ahead come back whole, whatever their size: small ones
+/// go by multi-row inserts, those over 16 KiB are looked up first, those
+/// over 1 MiB go in chunks; one content twice is stored once.
+#[tokio::test]
+async fn contents_stored_ahead_on_postgres() {
+    let Some(db) = TestDb::postgres("ahead").await else {
+        return;
+    };
+    let store = Store::open(&db.url, "SUP").await.unwrap();
+    let sizes = [10, 300, 20 << 10, 20 << 10, (3 << 20) / 2];
+    let bodies: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (0..*n).map(|b| (b * 7 + i) as u8).collect())
+        .collect();
+    let shas: Vec<String> = bodies.iter().map(|b| intake::sha256_hex(b)).collect();
+    let mut contents: Vec<(&str, &[u8])> = shas
+        .iter()
+        .zip(&bodies)
+        .map(|(s, b)| (s.as_str(), &b[..]))
+        .collect();
+    // The third is stored already; the second comes twice.
+    store.store_contents_ahead(&contents[2..3]).await.unwrap();
+    contents.push(contents[1]);
+    store.store_contents_ahead(&contents).await.unwrap();
+    for (sha, body) in shas.iter().zip(&bodies) {
+        assert_eq!(
+            &store.blob(sha).await.unwrap(),
+            body,
+            "{} bytes",
+            body.len()
+        );
+    }
+    store.close().await;
+    db.drop_pg().await;
+}
+
 /// Ticket keys stay unique when several writers file at once.
 async fn concurrent_keys(url: &str) {
     let settings = settings();

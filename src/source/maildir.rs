@@ -94,7 +94,11 @@ pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, M
         };
         move_into(&file, target)?;
         count += 1;
+        let bytes = raw.len();
+        drop(raw);
+        crate::memory::released(bytes);
     }
+    crate::memory::trim();
     Ok(count)
 }
 

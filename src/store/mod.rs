@@ -10,6 +10,7 @@ mod messages;
 mod models;
 mod sql;
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -324,7 +325,7 @@ pub struct Store {
     /// Contents committed by `store_contents_ahead` (raw messages,
     /// attachments) that no filing has referred to yet: filing does not
     /// send them again.
-    stored_ahead: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    stored_ahead: std::sync::Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -363,6 +364,10 @@ const STORED_AHEAD_KEPT: usize = 10_000;
 
 /// Contents larger than this are looked up before being stored.
 const LOOK_BEFORE_SENDING: usize = 16 << 10;
+
+/// At most this many contents in one insert (4 arguments each; SQLite
+/// allows 32,766 in a statement).
+const BLOBS_PER_INSERT: usize = 256;
 
 /// A name for this process among instances sharing a database: host, pid
 /// and a random part (a pid can come back after a reboot).
@@ -614,6 +619,73 @@ impl Store {
         Ok(())
     }
 
+    /// Stores several contents (`(sha256, bytes)`) with as few statements
+    /// as it takes: on PostgreSQL each one is a round trip, and a batch of
+    /// 50 messages has about 60 contents. Those over `LOOK_BEFORE_SENDING`
+    /// are looked up together first; those over `BLOB_CHUNK` go one by one
+    /// (`put_blob`), the rest in multi-row inserts of at most
+    /// `BLOBS_PER_INSERT` rows or `BLOB_CHUNK` bytes.
+    async fn put_blobs(tx: &mut WriteTx, contents: &[(&str, &[u8])]) -> Result<(), StoreError> {
+        let mut seen = HashSet::new();
+        let mut contents: Vec<(&str, &[u8])> = (contents.iter().copied())
+            .filter(|(sha256, _)| seen.insert(*sha256))
+            .collect();
+        let looked_up: Vec<&str> = (contents.iter())
+            .filter(|(_, content)| content.len() > LOOK_BEFORE_SENDING)
+            .map(|(sha256, _)| *sha256)
+            .collect();
+        if !looked_up.is_empty() {
+            let text = format!(
+                "SELECT sha256 FROM blobs WHERE sha256 IN ({})",
+                sql::placeholders(1, looked_up.len())
+            );
+            let mut query = sql::query(&text);
+            for sha256 in &looked_up {
+                query = query.bind(*sha256);
+            }
+            let stored: HashSet<String> = (query.fetch_all(&mut *tx).await?.iter())
+                .map(|row| row.try_get::<String>(0))
+                .collect::<Result<_, _>>()?;
+            contents.retain(|(sha256, _)| !stored.contains(*sha256));
+        }
+        let (small, large): (Vec<_>, Vec<_>) = contents
+            .into_iter()
+            .partition(|(_, content)| content.len() <= BLOB_CHUNK);
+        for (sha256, content) in large {
+            Self::put_blob(tx, sha256, content).await?;
+        }
+        let at = now();
+        let mut rest = &small[..];
+        while !rest.is_empty() {
+            let mut bytes = 0;
+            let rows = (rest.iter())
+                .take(BLOBS_PER_INSERT)
+                .take_while(|(_, content)| {
+                    bytes += content.len();
+                    bytes <= BLOB_CHUNK
+                })
+                .count()
+                .max(1);
+            let (group, after) = rest.split_at(rows);
+            let text = format!(
+                "INSERT INTO blobs (sha256, size, content, created_at) VALUES {}
+                 ON CONFLICT (sha256) DO NOTHING",
+                sql::value_rows(group.len(), 4)
+            );
+            let mut query = sql::query(&text);
+            for (sha256, content) in group {
+                query = query
+                    .bind(*sha256)
+                    .bind(content.len() as i64)
+                    .bind(*content)
+                    .bind(at.as_str());
+            }
+            query.execute(&mut *tx).await?;
+            rest = after;
+        }
+        Ok(())
+    }
+
     /// Stores the contents of messages about to be filed (raw messages,
     /// attachments: `(sha256, bytes)`) in a transaction of their own, so
     /// that the server writes them while the previous batch is being filed.
@@ -629,9 +701,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin_write_with(Durability::Deferred).await?;
-        for (sha256, content) in contents {
-            Self::put_blob(&mut tx, sha256, content).await?;
-        }
+        Self::put_blobs(&mut tx, contents).await?;
         tx.commit().await?;
         let mut stored = self.stored_ahead.lock().unwrap_or_else(|e| e.into_inner());
         // Messages never filed would leave their digests here.
@@ -1173,29 +1243,10 @@ impl Store {
             return Ok(());
         }
         let shas: Vec<String> = mails.iter().map(|m| sha256_hex(&m.raw)).collect();
-        let (small, large): (Vec<_>, Vec<_>) = mails
-            .iter()
-            .zip(&shas)
-            .partition(|(mail, _)| mail.raw.len() <= BLOB_CHUNK);
-        for (mail, sha) in large {
-            Self::put_blob(tx, sha, &mail.raw).await?;
-        }
-        if !small.is_empty() {
-            let text = format!(
-                "INSERT INTO blobs (sha256, size, content, created_at) VALUES {}
-                 ON CONFLICT (sha256) DO NOTHING",
-                sql::value_rows(small.len(), 4)
-            );
-            let mut query = sql::query(&text);
-            for (mail, sha) in &small {
-                query = query
-                    .bind(sha.as_str())
-                    .bind(mail.raw.len() as i64)
-                    .bind(&mail.raw[..])
-                    .bind(at);
-            }
-            query.execute(tx).await?;
-        }
+        let contents: Vec<(&str, &[u8])> = (shas.iter().zip(mails))
+            .map(|(sha, mail)| (sha.as_str(), &mail.raw[..]))
+            .collect();
+        Self::put_blobs(tx, &contents).await?;
         let text = format!(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
                  attempts, next_attempt_at, last_error, automatic, created_at)
