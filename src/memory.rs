@@ -1,6 +1,7 @@
-//! How the process uses glibc's allocator. The only module with `unsafe`
-//! code (two allocator calls): a daemon that files a backlog of thousands
-//! of messages must give memory back once they are filed.
+//! How the process uses glibc's allocator: its settings, and giving freed
+//! memory back, since a daemon that files a backlog of thousands of
+//! messages must not keep the backlog's peak for good. The only module
+//! with `unsafe` code (calls to `mallopt` and `malloc_trim`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
