@@ -592,12 +592,18 @@ impl Store {
         if content.len() > LOOK_BEFORE_SENDING
             && sql::query("SELECT 1 FROM blobs WHERE sha256 = $1")
                 .bind(sha256)
-                .fetch_optional(tx)
+                .fetch_optional(&mut *tx)
                 .await?
                 .is_some()
         {
             return Ok(());
         }
+        Self::insert_blob(tx, sha256, content).await
+    }
+
+    /// Inserts contents not known to be stored (a copy stored meanwhile is
+    /// left as it is); over `BLOB_CHUNK`, in chunks.
+    async fn insert_blob(tx: &mut WriteTx, sha256: &str, content: &[u8]) -> Result<(), StoreError> {
         let chunked = content.len() > BLOB_CHUNK;
         let inserted = sql::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)
@@ -623,7 +629,7 @@ impl Store {
     /// as it takes: on PostgreSQL each one is a round trip, and a batch of
     /// 50 messages has about 60 contents. Those over `LOOK_BEFORE_SENDING`
     /// are looked up together first; those over `BLOB_CHUNK` go one by one
-    /// (`put_blob`), the rest in multi-row inserts of at most
+    /// (`insert_blob`), the rest in multi-row inserts of at most
     /// `BLOBS_PER_INSERT` rows or `BLOB_CHUNK` bytes.
     async fn put_blobs(tx: &mut WriteTx, contents: &[(&str, &[u8])]) -> Result<(), StoreError> {
         let mut seen = HashSet::new();
@@ -651,8 +657,9 @@ impl Store {
         let (small, large): (Vec<_>, Vec<_>) = contents
             .into_iter()
             .partition(|(_, content)| content.len() <= BLOB_CHUNK);
+        // Looked up above already.
         for (sha256, content) in large {
-            Self::put_blob(tx, sha256, content).await?;
+            Self::insert_blob(tx, sha256, content).await?;
         }
         let at = now();
         let mut rest = &small[..];
@@ -1212,10 +1219,9 @@ impl Store {
         &self,
         tx: &mut WriteTx,
         ticket_id: Option<i64>,
-        mails: Vec<OutgoingMail>,
+        mut mails: Vec<OutgoingMail>,
     ) -> Result<usize, StoreError> {
         let at = now();
-        let mut mails = mails;
         for i in 0..mails.len() {
             if mails[i].automatic && mails[i].suppressed.is_none() {
                 // The limit counts what is queued already, this call's
@@ -1230,8 +1236,8 @@ impl Store {
         Ok(mails.iter().filter(|m| m.suppressed.is_none()).count())
     }
 
-    /// Writes mails to the outbox: their contents, then their rows, each
-    /// with one statement (a new ticket queues two mails; on PostgreSQL
+    /// Writes mails to the outbox: their contents (`put_blobs`), then their
+    /// rows in one statement (a new ticket queues two mails; on PostgreSQL
     /// every statement is a round trip).
     async fn enqueue(
         tx: &mut WriteTx,
