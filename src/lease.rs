@@ -18,22 +18,19 @@
 //! happens, because the database refuses a second record of the same
 //! (mailbox, UIDVALIDITY, UID), so two instances briefly watching the same
 //! mailbox file nothing twice.
+//!
+//! The SQL (the session, its locks) is the store's (`store/leases.rs`);
+//! here is when to check, what to take and who is told.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection, Row};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::service::names;
-
-/// Advisory lock namespace of mailgate's leases (the first key of the
-/// two-key form; the second is the hash of the source's name).
-const LOCK_SPACE: i32 = 0x6d67_6c65;
+use crate::store::{LeaseError, LeaseSession, LeaseTarget};
 
 /// What the instance wants and holds.
 struct Wanted {
@@ -42,7 +39,7 @@ struct Wanted {
 }
 
 struct Inner {
-    options: PgConnectOptions,
+    target: LeaseTarget,
     instance: String,
     timeout: Duration,
     wanted: Mutex<BTreeMap<String, Wanted>>,
@@ -58,13 +55,10 @@ impl Leases {
     /// Leases on the database at `url` (PostgreSQL), for the instance
     /// named `instance` (the store's).
     pub fn new(url: &str, instance: &str, timeout: Duration) -> Result<Self, String> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| format!("database.url: {e}"))?
-            .application_name(&format!("mailgate-lease {instance}"))
-            .disable_statement_logging();
+        let target = LeaseTarget::new(url, instance)?;
         Ok(Leases {
             inner: Arc::new(Inner {
-                options,
+                target,
                 instance: instance.to_owned(),
                 timeout,
                 wanted: Mutex::new(BTreeMap::new()),
@@ -73,7 +67,10 @@ impl Leases {
     }
 
     fn wanted(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Wanted>> {
-        self.inner.wanted.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .wanted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// This instance wants to watch `source`; the receiver tells whether it
@@ -132,7 +129,7 @@ impl Leases {
 
     /// Keeps the leases until shutdown, then gives them back.
     pub async fn keep(self, mut shutdown: watch::Receiver<bool>) {
-        let mut connection: Option<PgConnection> = None;
+        let mut connection: Option<LeaseSession> = None;
         let mut failing = false;
         loop {
             if connection.is_none() {
@@ -167,7 +164,7 @@ impl Leases {
                     self.lose_all();
                 }
             }
-            if crate::source::sleep_or_shutdown(self.round_every(), &mut shutdown).await {
+            if crate::service::sleep_or_shutdown(self.round_every(), &mut shutdown).await {
                 break;
             }
         }
@@ -178,65 +175,26 @@ impl Leases {
         }
     }
 
-    async fn connect(&self) -> Result<PgConnection, sqlx::Error> {
-        let mut c = tokio::time::timeout(self.round_every(), self.inner.options.connect())
+    async fn connect(&self) -> Result<LeaseSession, LeaseError> {
+        self.inner
+            .target
+            .connect(self.inner.timeout, self.round_every())
             .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
-        // The server drops this session when the instance goes silent, so
-        // that its leases pass to another within about `lease_timeout`.
-        let idle = (self.inner.timeout / 3).as_secs().max(1);
-        let interval = (self.inner.timeout / 6).as_secs().max(1);
-        for setting in [
-            format!("SET tcp_keepalives_idle = {idle}"),
-            format!("SET tcp_keepalives_interval = {interval}"),
-            "SET tcp_keepalives_count = 3".to_owned(),
-        ] {
-            sqlx::query(&setting).execute(&mut c).await?;
-        }
-        Ok(c)
     }
 
     /// One round: check the connection, give back what is no longer
     /// wanted, take one free source if this instance holds less than its
     /// share.
-    async fn round(&self, c: &mut PgConnection) -> Result<(), sqlx::Error> {
+    async fn round(&self, c: &mut LeaseSession) -> Result<(), LeaseError> {
         let started = Instant::now();
-        // Two-key advisory locks show their keys as oids (unsigned).
-        let locked: Vec<i32> = sqlx::query(
-            "SELECT objid::bigint FROM pg_locks
-             WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2
-               AND pid = pg_backend_pid()",
-        )
-        .bind(i64::from(LOCK_SPACE))
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0).map(|v| v as u32 as i32))
-        .collect::<Result<_, _>>()?;
-        let instances: i64 = sqlx::query(
-            "SELECT COUNT(DISTINCT application_name) FROM pg_stat_activity
-             WHERE application_name LIKE 'mailgate-lease %' AND datname = current_database()",
-        )
-        .fetch_one(&mut *c)
-        .await?
-        .try_get(0)?;
+        let locked = c.locked().await?;
+        let instances = c.instances().await?;
         let wanted: Vec<String> = self.wanted().keys().cloned().collect();
-        let hashes: BTreeMap<String, i32> =
-            sqlx::query("SELECT s, hashtext(s) FROM unnest($1::text[]) s")
-                .bind(&wanted)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+        let hashes = c.hashes(&wanted).await?;
         // Locks of sources no longer wanted go back.
         for hash in &locked {
             if !hashes.values().any(|h| h == hash) {
-                sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-                    .bind(LOCK_SPACE)
-                    .bind(*hash)
-                    .execute(&mut *c)
-                    .await?;
+                c.unlock(*hash).await?;
             }
         }
         let mut held = 0;
@@ -259,13 +217,7 @@ impl Leases {
                 .collect();
             for i in 0..free.len() {
                 let source = free[(offset + i) % free.len()];
-                let taken: bool = sqlx::query("SELECT pg_try_advisory_lock($1, $2)")
-                    .bind(LOCK_SPACE)
-                    .bind(hashes[source])
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get(0)?;
-                if taken {
+                if c.try_lock(hashes[source]).await? {
                     info!(source = %source, instances, share, "lease taken: watching this source");
                     self.set_held(source, true);
                     break;

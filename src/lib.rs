@@ -3,18 +3,22 @@
 //! See `ARCHITECTURE.md` for the code map and the invariants each module
 //! keeps.
 
-pub mod check;
-pub mod commands;
+pub mod cli;
 pub mod config;
 pub mod daemon;
-pub mod generate;
+pub mod exit;
 pub mod intake;
 pub mod lease;
 pub mod memory;
+pub mod model;
 pub mod outbox;
-pub mod replay;
 pub mod service;
 pub mod source;
 pub mod store;
 pub mod tls;
+pub mod view;
 pub mod web;
+pub mod wiring;
+
+#[cfg(test)]
+mod layers;

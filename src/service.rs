@@ -64,13 +64,19 @@ fn unix_now() -> f64 {
 
 impl Monitor {
     fn with<R>(&self, name: &str, f: impl FnOnce(&mut SourceState) -> R) -> Option<R> {
-        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         sources.get_mut(name).map(f)
     }
 
     /// A source starts; it must report within `interval` plus slack.
     pub fn register(&self, name: &str, interval: Duration) {
-        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         sources.insert(
             name.to_owned(),
             SourceState {
@@ -87,7 +93,10 @@ impl Monitor {
 
     /// A source stopped for good (removed by a reload, or shutdown).
     pub fn remove(&self, name: &str) {
-        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         sources.remove(name);
         gauge!(names::CONNECTED, "mailbox" => name.to_owned()).set(0.0);
     }
@@ -135,7 +144,10 @@ impl Monitor {
     /// is. A source is ready when it is in IDLE, or processed its folder
     /// within three times its interval.
     pub fn not_ready(&self) -> Vec<String> {
-        let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         sources
             .iter()
@@ -161,7 +173,10 @@ impl Monitor {
     /// Sources that missed their heartbeat: stuck beyond their own time
     /// limits. The watchdog is fed only when this is empty.
     pub fn stuck(&self) -> Vec<String> {
-        let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         sources
             .iter()
@@ -172,7 +187,10 @@ impl Monitor {
 
     /// (connected, total) sources.
     pub fn connected_count(&self) -> (usize, usize) {
-        let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (
             sources.values().filter(|s| s.connected).count(),
             sources.len(),
@@ -260,6 +278,20 @@ pub mod notify {
     }
 }
 
+/// Waits for `duration` or until shutdown is asked; true when shutting down.
+pub async fn sleep_or_shutdown(
+    duration: Duration,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(duration) => false,
+        _ = shutdown.changed() => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,7 +350,9 @@ mod tests {
         let monitor = Monitor::default();
         monitor.register("a", Duration::from_secs(1));
         assert!(monitor.stuck().is_empty());
-        monitor.with("a", |s| s.beat_by = Instant::now() - Duration::from_secs(1));
+        monitor.with("a", |s| {
+            s.beat_by = Instant::now().checked_sub(Duration::from_secs(1)).unwrap();
+        });
         assert_eq!(monitor.stuck(), ["a"]);
         monitor.expect_beat("a", Duration::from_secs(5));
         assert!(monitor.stuck().is_empty());

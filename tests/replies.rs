@@ -305,7 +305,7 @@ async fn no_robot_of_the_fixtures_gets_an_answer() {
         match row.kind.as_str() {
             "confirmation" => assert_eq!(row.recipients, reporter, "{row:?}"),
             "notification" | "comment-notification" => {
-                assert_eq!(row.recipients, "team@example.com")
+                assert_eq!(row.recipients, "team@example.com");
             }
             other => panic!("unexpected {other}"),
         }

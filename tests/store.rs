@@ -71,7 +71,7 @@ async fn story(url: &str) {
     let mut settings = settings();
     settings.database.url = url.to_owned();
     // The store as the commands open it: replies planned, sender policy applied.
-    let store = mailgate::commands::open_store(&settings).await.unwrap();
+    let store = mailgate::wiring::open_store(&settings).await.unwrap();
     // Migrations are idempotent: opening again applies nothing new.
     Store::open(url, "SUP").await.unwrap().close().await;
 

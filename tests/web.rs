@@ -171,7 +171,7 @@ impl Site {
             None => format!("sqlite://{}/mailgate.db", dir.path().display()),
         };
         let settings = Arc::new(settings(dir.path(), &url, with_tokens));
-        let store = mailgate::commands::open_store(&settings).await.unwrap();
+        let store = mailgate::wiring::open_store(&settings).await.unwrap();
         let listener = mailgate::web::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();

@@ -1,7 +1,7 @@
 //! Attachment file names that are safe to show, store and offer for
 //! download, whatever the sender put in them.
 
-use super::text::truncate_bytes;
+use crate::model::text::truncate_bytes;
 
 /// The longest name kept, in bytes (the usual file-system limit).
 pub const MAX_NAME_BYTES: usize = 255;
@@ -99,7 +99,7 @@ pub fn safe_filename(name: &str) -> Option<String> {
             c => c,
         })
         .collect();
-    let cleaned = super::text::collapse_whitespace(&cleaned);
+    let cleaned = crate::model::text::collapse_whitespace(&cleaned);
     let cleaned = cleaned
         .trim_start_matches(['.', ' '])
         .trim_end_matches(['.', ' ']);

@@ -7,8 +7,8 @@ use html2text::render::{TaggedLine, TextDecorator};
 use regex::Regex;
 
 use super::fields::{Field, Source, Statement, field_for_label, split_products};
-use super::text::{collapse_whitespace, truncate_chars};
-use super::vocabulary::Vocabulary;
+use crate::model::Vocabulary;
+use crate::model::text::{collapse_whitespace, truncate_chars};
 
 /// Renders links inline as `text <url>`, lists with `- ` and `1. `, quotes
 /// with `> `: the way a person would type the same mail as plain text.

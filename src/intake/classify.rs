@@ -50,6 +50,8 @@ pub struct Robot {
     pub detail: String,
 }
 
+// Wrapped so each rule reads `return robot(…)` where the rules return Option.
+#[allow(clippy::unnecessary_wraps)]
 fn robot(kind: RobotKind, detail: impl Into<String>) -> Option<Robot> {
     Some(Robot {
         kind,
@@ -160,7 +162,7 @@ pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
     if mail.content_type == "multipart/report" {
         let report_type = mail
             .header("content-type")
-            .map(|ct| ct.to_lowercase())
+            .map(str::to_lowercase)
             .unwrap_or_default();
         return if report_type.contains("delivery-status") || report_type.is_empty() {
             robot(RobotKind::Bounce, "multipart/report delivery status")

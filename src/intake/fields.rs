@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use super::text::fold;
-use super::vocabulary::Vocabulary;
+use crate::model::Vocabulary;
+use crate::model::text::fold;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -271,7 +271,7 @@ fn address_word(tag: &str, vocabulary: &Vocabulary) -> Option<Statement> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::intake::vocabulary::{Term, Terms};
+    use crate::model::vocabulary::{Term, Terms};
 
     pub(crate) fn vocabulary() -> Vocabulary {
         Vocabulary {

@@ -1,34 +1,7 @@
-//! The language a customer writes in, French or English, so that replies
-//! can be written in it.
+//! Which language a customer writes in, French or English, told from the
+//! words of their message, so that replies can be written in it.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Fr,
-    En,
-}
-
-impl Language {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::Fr => "fr",
-            Language::En => "en",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        let code = code.trim().to_ascii_lowercase();
-        if code == "fr" || code.starts_with("fr-") || code.starts_with("fr_") {
-            Some(Language::Fr)
-        } else if code == "en" || code.starts_with("en-") || code.starts_with("en_") {
-            Some(Language::En)
-        } else {
-            None
-        }
-    }
-}
+use crate::model::Language;
 
 /// Words frequent in one language and rare in the other.
 const FRENCH: &[&str] = &[
@@ -106,8 +79,5 @@ mod tests {
             Some(Language::En)
         );
         assert_eq!(detect("Atlas 4.2"), None);
-        assert_eq!(Language::parse("fr-CA"), Some(Language::Fr));
-        assert_eq!(Language::parse("en_GB"), Some(Language::En));
-        assert_eq!(Language::parse("de"), None);
     }
 }

@@ -11,47 +11,23 @@ pub mod message_id;
 pub mod parse;
 pub mod quote;
 pub mod subject;
-pub mod text;
 pub mod thread;
-pub mod ticket_key;
-pub mod vocabulary;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use crate::config::{IntakeRules, MailboxDefaults};
+use crate::model::Language;
+
 pub use classify::RobotKind;
 pub use fields::{Field, Source, StatedFields, Statement, Unrecognized};
-pub use language::Language;
 pub use message_id::MessageId;
 pub use parse::Person;
 pub use thread::{BounceFacts, Marker};
-pub use ticket_key::TicketKey;
-pub use vocabulary::{Term, Terms, Vocabulary};
 
 /// How long a summary taken from the body may be, in characters.
 const BODY_SUMMARY_CHARS: usize = 80;
 const NO_SUBJECT: &str = "(no subject)";
-
-/// The rules intake applies, built once from the configuration.
-#[derive(Debug, Clone)]
-pub struct IntakeRules {
-    pub vocabulary: Vocabulary,
-    pub key_prefix: String,
-    /// Our own addresses, lower case: never a reporter nor a watcher.
-    pub own_addresses: Vec<String>,
-    pub max_message_size: usize,
-}
-
-/// Field values a mailbox gives the tickets it receives, weaker than
-/// anything the customer wrote.
-#[derive(Debug, Clone, Default)]
-pub struct MailboxDefaults {
-    pub severity: Option<String>,
-    pub products: Vec<String>,
-    pub request_type: Option<String>,
-    /// The language of replies when the message does not tell.
-    pub language: Option<Language>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -170,22 +146,6 @@ pub struct Decision {
 /// SHA-256 of bytes, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-impl IntakeRules {
-    /// Whether an address is ours, plus-addressed variants included
-    /// (`support+atlas@example.com` is `support@example.com`).
-    pub fn is_own_address(&self, email: &str) -> bool {
-        let base = match email.split_once('@') {
-            Some((local, domain)) => {
-                format!("{}@{domain}", local.split('+').next().unwrap_or(local))
-            }
-            None => email.to_owned(),
-        };
-        self.own_addresses
-            .iter()
-            .any(|own| own == email || *own == base)
-    }
 }
 
 /// Decides what a raw message becomes.
@@ -440,7 +400,7 @@ fn bounce_text(raw: &[u8], mail: &parse::ParsedMail) -> String {
     let mut text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
     if let Some(decoded) = &mail.text_body {
         text.push('\n');
-        text.push_str(text::truncate_bytes(decoded, MAX));
+        text.push_str(crate::model::text::truncate_bytes(decoded, MAX));
     }
     text
 }

@@ -90,17 +90,14 @@ fn people(address: Option<&Address<'_>>) -> Vec<Person> {
     address
         .iter()
         .filter_map(|addr| {
-            let email = addr
-                .address()?
-                .trim()
-                .trim_matches(['<', '>'])
-                .to_lowercase();
-            if !email.contains('@') || email.chars().any(char::is_whitespace) {
-                return None;
-            }
+            let email = crate::model::EmailAddress::parse_received(
+                addr.address()?.trim_matches(['<', '>']),
+            )
+            .ok()?
+            .into_string();
             let name = addr
                 .name()
-                .map(|n| super::text::collapse_whitespace(n.trim_matches('"')))
+                .map(|n| crate::model::text::collapse_whitespace(n.trim_matches('"')))
                 .filter(|n| !n.is_empty() && n.to_lowercase() != email);
             Some(Person { email, name })
         })
@@ -199,8 +196,9 @@ fn bare_address(header_value: &str) -> Option<Person> {
             .expect("valid regex")
     });
     let found = ADDRESS.find(header_value)?;
-    let name =
-        super::text::collapse_whitespace(header_value[..found.start()].trim().trim_matches('"'));
+    let name = crate::model::text::collapse_whitespace(
+        header_value[..found.start()].trim().trim_matches('"'),
+    );
     Some(Person {
         email: found.as_str().trim_end_matches('.').to_lowercase(),
         name: (!name.is_empty()).then_some(name),
@@ -321,12 +319,10 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
                 .to_lowercase()
         });
 
-    let content_type = root
-        .content_type()
-        .map(|ct| {
-            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("plain")).to_ascii_lowercase()
-        })
-        .unwrap_or_else(|| "text/plain".to_owned());
+    let content_type = root.content_type().map_or_else(
+        || "text/plain".to_owned(),
+        |ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("plain")).to_ascii_lowercase(),
+    );
 
     let content_language = match root.content_language() {
         HeaderValue::Text(t) => Some(t.to_string()),
@@ -365,7 +361,7 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
         references: message_ids(message.references()),
         content_type,
         content_language,
-        date: message.date().map(|d| d.to_rfc3339()),
+        date: message.date().map(mail_parser::DateTime::to_rfc3339),
         text_body: join(text_parts),
         html_body: join(html_parts),
         attachments: Vec::new(),
@@ -382,18 +378,18 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
 }
 
 fn attachment(part: &mut mail_parser::MessagePart<'_>) -> RawAttachment {
-    let content_type = part
-        .content_type()
-        .map(|ct| {
-            let sub = ct.subtype().unwrap_or("octet-stream");
-            format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase()
-        })
-        .unwrap_or_else(|| match part.body {
+    let content_type = part.content_type().map_or_else(
+        || match part.body {
             PartType::Message(_) => "message/rfc822".to_owned(),
             PartType::Text(_) => "text/plain".to_owned(),
             PartType::Html(_) => "text/html".to_owned(),
             _ => "application/octet-stream".to_owned(),
-        });
+        },
+        |ct| {
+            let sub = ct.subtype().unwrap_or("octet-stream");
+            format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase()
+        },
+    );
     let mut name = part.attachment_name().map(str::to_owned);
     if name.is_none()
         && let PartType::Message(nested) = &part.body

@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::fields::{Field, Source, Statement, field_for_label};
-use super::text::{collapse_whitespace, truncate_chars};
-use super::ticket_key::TicketKey;
-use super::vocabulary::Vocabulary;
+use crate::model::TicketKey;
+use crate::model::Vocabulary;
+use crate::model::text::{collapse_whitespace, truncate_chars};
 
 /// The longest summary kept, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 255;
@@ -149,7 +149,7 @@ pub fn analyze(subject: &str, vocabulary: &Vocabulary, key_prefix: &str) -> Subj
     for caps in TAG.captures_iter(rest) {
         let whole = caps.get(0).expect("group 0 always matches");
         match classify_tag(&caps[1], vocabulary, key_prefix) {
-            TagMeaning::Other => continue,
+            TagMeaning::Other => {}
             meaning => {
                 note(meaning, &mut analysis);
                 summary.push_str(&rest[last..whole.start()]);
@@ -251,7 +251,7 @@ mod tests {
             ("Tracking: numbers wrong".into(), "Tracking: numbers wrong"),
             ("  Server\t\tdown  again ".into(), "Server down again"),
             ("Re:".into(), ""),
-            ("".into(), ""),
+            (String::new(), ""),
             ("[SUP-42]".into(), ""),
             (
                 "RE: [SUP-7] RE: [Gravité : haute] TR: Problème".into(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::message_id::MessageId;
-use super::ticket_key::TicketKey;
+use crate::model::TicketKey;
 
 /// A marker found in a message: `[ref:SUP-42:3f9a0c12d4]`. The code is
 /// derived from the ticket's tracking token, so a marker proves that its
@@ -201,7 +201,7 @@ pub fn bounce_facts(
             "status" if facts.status.is_none() => facts.status = Some(value.to_owned()),
             "diagnostic-code" if facts.diagnostic.is_none() => {
                 let text = value.split_once(';').map_or(value, |(_, t)| t).trim();
-                facts.diagnostic = Some(super::text::truncate_chars(text, 300).to_owned());
+                facts.diagnostic = Some(crate::model::text::truncate_chars(text, 300).to_owned());
             }
             _ => {}
         }

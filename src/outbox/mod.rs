@@ -13,9 +13,10 @@ use rand::RngCore;
 use tracing::error;
 
 use crate::intake::Attachment;
+use crate::intake::Field;
 use crate::intake::thread::marker;
-use crate::intake::{Field, Language, Vocabulary};
 use crate::intake::{MessageFacts, NewTicket};
+use crate::model::{Language, TicketStatus, Vocabulary};
 use crate::store::{ConversationEvent, CreatedTicket, OutgoingMail, ReplyPlanner, ThreadContext};
 use render::{
     AttachmentLine, ConversationFacts, Envelope, FileToSend, Templates, TicketFacts,
@@ -176,7 +177,7 @@ impl ReplyPlanner for Replies {
         // it is logged and the ticket is filed without that mail.
         // A held ticket waits for the team: its unknown sender hears nothing
         // until it is accepted.
-        let confirmation = if created.status == "held" {
+        let confirmation = if created.status == TicketStatus::Held {
             None
         } else {
             Some(render::confirmation(
@@ -225,7 +226,7 @@ impl ReplyPlanner for Replies {
                     suppressed: None,
                 }),
                 Err(e) => {
-                    error!(ticket = created.key, error = %e, "team notification not rendered")
+                    error!(ticket = created.key, error = %e, "team notification not rendered");
                 }
             }
         }
@@ -288,13 +289,24 @@ fn attachment_lines(attachments: &[Attachment]) -> Vec<AttachmentLine> {
         .collect()
 }
 
+/// What one mail of a conversation is, apart from its text.
+struct MailSpec<'a> {
+    kind: &'static str,
+    recipients: Vec<String>,
+    /// An automatic answer (RFC 3834), subject to the per-sender limit.
+    automatic: bool,
+    /// Why it is kept and not sent, if it is.
+    suppressed: Option<String>,
+    in_reply_to: Option<&'a str>,
+}
+
 impl Replies {
     fn conversation_facts(&self, ticket: &ThreadContext, language: Language) -> ConversationFacts {
         ConversationFacts {
             key: ticket.key.clone(),
             summary: ticket.summary.clone(),
-            status: ticket.status.clone(),
-            status_label: render::status_label(&ticket.status, language).to_owned(),
+            status: ticket.status.to_string(),
+            status_label: ticket.status.label_in_sentence(language),
             severity: ticket.severity.clone(),
             products: ticket.products.clone(),
             request_type: ticket.request_type.clone(),
@@ -314,17 +326,19 @@ impl Replies {
 
     /// One mail of a conversation, or nothing (logged) when it cannot be
     /// rendered: the action it reports is recorded anyway.
-    #[allow(clippy::too_many_arguments)]
     fn mail(
         &self,
         ticket: &ThreadContext,
-        kind: &str,
-        recipients: Vec<String>,
-        automatic: bool,
-        suppressed: Option<String>,
+        spec: MailSpec<'_>,
         render: impl FnOnce(&Envelope<'_>) -> Result<Vec<u8>, render::RenderError>,
-        in_reply_to: Option<&str>,
     ) -> Option<OutgoingMail> {
+        let MailSpec {
+            kind,
+            recipients,
+            automatic,
+            suppressed,
+            in_reply_to,
+        } = spec;
         let id = new_message_id(&ticket.key, kind, &self.from);
         let envelope = Envelope {
             from: &self.from,
@@ -389,10 +403,13 @@ impl Replies {
                 if let Some(team) = &self.team_address {
                     out.extend(self.mail(
                         ticket,
-                        "comment-notification",
-                        vec![team.clone()],
-                        false,
-                        None,
+                        MailSpec {
+                            kind: "comment-notification",
+                            recipients: vec![team.clone()],
+                            automatic: false,
+                            suppressed: None,
+                            in_reply_to: message_id,
+                        },
                         |e| {
                             render::follow_up_notification(
                                 templates,
@@ -403,7 +420,6 @@ impl Replies {
                                 e,
                             )
                         },
-                        message_id,
                     ));
                 }
                 if self.confirm_follow_ups {
@@ -412,12 +428,14 @@ impl Replies {
                     ack.reporter_name = author.name.clone();
                     out.extend(self.mail(
                         ticket,
-                        "follow-up",
-                        vec![author.email.clone()],
-                        true,
-                        self.no_reply_reason(&author.email),
+                        MailSpec {
+                            kind: "follow-up",
+                            recipients: vec![author.email.clone()],
+                            automatic: true,
+                            suppressed: self.no_reply_reason(&author.email),
+                            in_reply_to: message_id,
+                        },
                         |e| render::follow_up_ack(templates, &ack, language, e),
-                        message_id,
                     ));
                 }
             }
@@ -439,12 +457,14 @@ impl Replies {
                     .collect();
                 out.extend(self.mail(
                     ticket,
-                    "reply",
-                    Self::customer_recipients(ticket),
-                    false,
-                    None,
+                    MailSpec {
+                        kind: "reply",
+                        recipients: Self::customer_recipients(ticket),
+                        automatic: false,
+                        suppressed: None,
+                        in_reply_to: ticket.last_customer_message.as_deref(),
+                    },
                     |e| render::team_reply(templates, &facts, language, e, &files),
-                    ticket.last_customer_message.as_deref(),
                 ));
             }
             ConversationEvent::StatusChanged { message, .. } => {
@@ -452,13 +472,16 @@ impl Replies {
                 out.extend(
                     self.mail(
                         ticket,
-                        "status",
-                        Self::customer_recipients(ticket),
-                        false,
-                        self.no_reply_reason(&ticket.reporter.email)
-                            .filter(|_| message.is_none()),
+                        MailSpec {
+                            kind: "status",
+                            recipients: Self::customer_recipients(ticket),
+                            automatic: false,
+                            suppressed: self
+                                .no_reply_reason(&ticket.reporter.email)
+                                .filter(|_| message.is_none()),
+                            in_reply_to: ticket.last_customer_message.as_deref(),
+                        },
                         |e| render::status_change(templates, &facts, language, e),
-                        ticket.last_customer_message.as_deref(),
                     ),
                 );
             }

@@ -16,9 +16,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use crate::config::{OutboxSettings, SmtpSettings, TlsMode};
+use crate::config::{OutboxSettings, SmtpSettings};
+use crate::model::TlsMode;
 use crate::service::names;
-use crate::source::sleep_or_shutdown;
+use crate::service::sleep_or_shutdown;
 use crate::store::{Attempt, ClaimedMail, OutboxRow, Store, StoreError};
 use crate::tls::Transport;
 
@@ -96,7 +97,7 @@ async fn step<T>(
 }
 
 impl SmtpPool {
-    fn new(settings: &SmtpSettings) -> Result<Self, String> {
+    pub fn new(settings: &SmtpSettings) -> Result<Self, String> {
         let implicit_tls = match settings.tls {
             TlsMode::Implicit => {
                 Some(crate::tls::connector(None, false).map_err(|e| format!("smtp: {e}"))?)
@@ -114,6 +115,23 @@ impl SmtpPool {
     /// A new connection, greeted, encrypted and logged in as configured.
     async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
         let s = &self.settings;
+        let mut conn = self.connect().await?;
+        if s.tls == TlsMode::StartTls {
+            let tls = TlsParameters::new(s.host.clone()).map_err(|e| SendError::from_smtp(&e))?;
+            step("STARTTLS", conn.starttls(tls, &self.hello)).await?;
+        }
+        if let (Some(user), Some(password)) = (&s.username, &s.password) {
+            let credentials = Credentials::new(user.clone(), password.expose().to_owned());
+            step("AUTH", conn.auth(DEFAULT_MECHANISMS, &credentials)).await?;
+        }
+        Ok(conn)
+    }
+
+    /// A new connection, greeted (EHLO): TCP, then TLS at once with `tls =
+    /// "implicit"`. The first step of `open`; `mailgate check` connects
+    /// with it too, then takes STARTTLS and AUTH one at a time.
+    pub async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let s = &self.settings;
         let address = format!("{}:{}", s.host, s.port);
         let tcp = match tokio::time::timeout(SMTP_TIMEOUT, TcpStream::connect(&address)).await {
             Ok(Ok(tcp)) => tcp,
@@ -128,7 +146,7 @@ impl SmtpPool {
         // waits for the answer: with Nagle's algorithm the dot waits for the
         // server's delayed ACK, 40 ms per message.
         let _ = tcp.set_nodelay(true);
-        let mut conn = match &self.implicit_tls {
+        let conn = match &self.implicit_tls {
             Some(tls) => {
                 let name = tokio_rustls::rustls::pki_types::ServerName::try_from(s.host.clone())
                     .map_err(|e| SendError::permanent(format!("host {:?}: {e}", s.host)))?;
@@ -155,26 +173,24 @@ impl SmtpPool {
                 .await?
             }
         };
-        if s.tls == TlsMode::StartTls {
-            let tls = TlsParameters::new(s.host.clone()).map_err(|e| SendError::from_smtp(&e))?;
-            step("STARTTLS", conn.starttls(tls, &self.hello)).await?;
-        }
-        if let (Some(user), Some(password)) = (&s.username, &s.password) {
-            let credentials = Credentials::new(user.clone(), password.expose().to_owned());
-            step("AUTH", conn.auth(DEFAULT_MECHANISMS, &credentials)).await?;
-        }
         Ok(conn)
     }
 
     fn take_idle(&self) -> Option<AsyncSmtpConnection> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
     }
 
     fn put_back(&self, conn: AsyncSmtpConnection) {
         if conn.has_broken() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if idle.len() < self.settings.connections {
             idle.push(conn);
         }
@@ -195,7 +211,7 @@ impl SmtpPool {
                     return Err(e);
                 }
                 Err(e) => {
-                    debug!(error = %e.message, "kept SMTP connection failed; opening a new one")
+                    debug!(error = %e.message, "kept SMTP connection failed; opening a new one");
                 }
             }
         }
@@ -207,8 +223,12 @@ impl SmtpPool {
 
     /// Says goodbye on the connections kept open.
     pub async fn close_idle(&self) {
-        let idle: Vec<_> =
-            std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        let idle: Vec<_> = std::mem::take(
+            &mut *self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         for mut conn in idle {
             let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
         }
@@ -238,7 +258,7 @@ impl Mailer {
                 let recipients = row
                     .recipients
                     .split(',')
-                    .map(|r| r.parse())
+                    .map(str::parse)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| SendError::permanent(format!("recipient: {e}")))?;
                 let envelope = Envelope::new(Some(sender), recipients)
@@ -309,23 +329,19 @@ fn attempt_outcome(
         Err(e) => e,
     };
     let created = chrono::DateTime::parse_from_rfc3339(&row.created_at)
-        .map(|d| d.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|_| chrono::Utc::now());
+        .map_or_else(|_| chrono::Utc::now(), |d| d.with_timezone(&chrono::Utc));
     let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
     let retry_at = if e.permanent {
         None
     } else {
         next_attempt(settings, attempts, created, chrono::Utc::now())
     };
-    match retry_at {
-        Some(at) => {
-            metrics::counter!(names::OUTBOX_RETRIES).increment(1);
-            warn!(ticket, kind = %row.kind, error = %e.message, retry_at = %at, "mail not sent; will retry")
-        }
-        None => {
-            metrics::counter!(names::OUTBOX_FAILED, "kind" => row.kind.clone()).increment(1);
-            warn!(ticket, kind = %row.kind, error = %e.message, "mail not sent; giving up")
-        }
+    if let Some(at) = retry_at {
+        metrics::counter!(names::OUTBOX_RETRIES).increment(1);
+        warn!(ticket, kind = %row.kind, error = %e.message, retry_at = %at, "mail not sent; will retry");
+    } else {
+        metrics::counter!(names::OUTBOX_FAILED, "kind" => row.kind.clone()).increment(1);
+        warn!(ticket, kind = %row.kind, error = %e.message, "mail not sent; giving up");
     }
     Attempt::Failed {
         error: e.message,

@@ -15,9 +15,11 @@ use tokio_rustls::rustls;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::oauth::{TokenSource, xoauth2_response};
-use super::{Backoff, Context, sleep_or_shutdown};
-use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret, TlsMode};
+use super::{Backoff, Context};
+use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret};
 use crate::intake;
+use crate::model::TlsMode;
+use crate::service::sleep_or_shutdown;
 use crate::store::{Filed, Inbound, RawDigest, SourceKind, StoreError};
 use crate::tls::Transport;
 
@@ -166,7 +168,11 @@ pub async fn connect(
         };
         client = async_imap::Client::new(tls_handshake(m, tcp).await?);
     }
-    let password = m.password.as_ref().map(|p| p.expose()).unwrap_or_default();
+    let password = m
+        .password
+        .as_ref()
+        .map(crate::config::Secret::expose)
+        .unwrap_or_default();
     let token = match (m.auth, tokens) {
         (ImapAuth::XOAuth2, Some(tokens)) => Some(
             tokens
@@ -219,7 +225,7 @@ pub async fn connect(
 }
 
 /// Quotes a mailbox name for commands that do not quote it themselves.
-fn quoted(name: &str) -> String {
+pub fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -437,7 +443,10 @@ impl Worker<'_> {
             "(UID INTERNALDATE)",
         )
         .await?;
-        if let Some(date) = fetched.first().and_then(|f| f.internal_date()) {
+        if let Some(date) = fetched
+            .first()
+            .and_then(async_imap::types::Fetch::internal_date)
+        {
             let age = (chrono::Utc::now() - date.with_timezone(&chrono::Utc))
                 .to_std()
                 .unwrap_or_default();
@@ -731,7 +740,7 @@ async fn file_prepared(
         note(&m.name, uid, &filed);
         match filed {
             Filed::Rejected { .. } | Filed::AlreadyStored { rejected: true, .. } => {
-                outcome.quarantine.push(uid)
+                outcome.quarantine.push(uid);
             }
             _ => outcome.done.push(uid),
         }
@@ -765,10 +774,10 @@ fn note(mailbox: &str, uid: u32, filed: &Filed) {
         Filed::Ignored { reason } => info!(mailbox, uid, reason, "ignored"),
         Filed::Rejected { reason } => warn!(mailbox, uid, reason, "rejected: quarantined"),
         Filed::Duplicate { of_message, .. } => {
-            info!(mailbox, uid, of_message, "duplicate of a stored message")
+            info!(mailbox, uid, of_message, "duplicate of a stored message");
         }
         Filed::AlreadyStored { .. } => {
-            info!(mailbox, uid, "already stored: completing its post-action")
+            info!(mailbox, uid, "already stored: completing its post-action");
         }
     }
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::{Context, sleep_or_shutdown};
+use super::Context;
 use crate::config::MaildirSettings;
+use crate::service::sleep_or_shutdown;
 use crate::store::{Filed, Inbound, SourceKind, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +22,27 @@ pub enum MaildirError {
     Store(#[from] StoreError),
 }
 
-/// The message files waiting in the folder, oldest name first.
-fn waiting(settings: &MaildirSettings) -> Result<Vec<PathBuf>, MaildirError> {
-    let maildir = settings.path.join("new").is_dir() || settings.path.join("cur").is_dir();
-    let folders = if maildir {
-        vec![settings.path.join("new"), settings.path.join("cur")]
+/// Whether `dir` is a Maildir (it has `new/` or `cur/`) rather than a
+/// folder of `*.eml` files.
+pub fn is_maildir(dir: &Path) -> bool {
+    dir.join("new").is_dir() || dir.join("cur").is_dir()
+}
+
+/// The message files waiting in a folder, by path: a Maildir's `cur/`
+/// then `new/` (those of the two that exist), each by name, which starts
+/// with the delivery time; or the `*.eml` files of a plain folder. Hidden
+/// files are skipped. What the daemon, `mailgate ingest` and `mailgate
+/// import maildir` read.
+pub fn message_files(dir: &Path) -> Result<Vec<PathBuf>, MaildirError> {
+    let maildir = is_maildir(dir);
+    let folders: Vec<PathBuf> = if maildir {
+        ["new", "cur"]
+            .iter()
+            .map(|f| dir.join(f))
+            .filter(|f| f.is_dir())
+            .collect()
     } else {
-        vec![settings.path.clone()]
+        vec![dir.to_owned()]
     };
     let mut files = Vec::new();
     for folder in folders {
@@ -57,7 +72,7 @@ fn move_into(file: &Path, folder: &Path) -> Result<(), MaildirError> {
 /// Files every message waiting in the folder. Returns how many.
 pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, MaildirError> {
     let mut count = 0;
-    for file in waiting(settings)? {
+    for file in message_files(&settings.path)? {
         let raw = match std::fs::read(&file) {
             Ok(raw) => raw,
             // Taken by someone else meanwhile (a second reader, a user).
@@ -82,7 +97,7 @@ pub async fn drain(ctx: &Context, settings: &MaildirSettings) -> Result<usize, M
             .into_owned();
         match &filed {
             Filed::Ticket { key } => {
-                info!(maildir = %settings.name, file = %name, ticket = %key, "ticket created")
+                info!(maildir = %settings.name, file = %name, ticket = %key, "ticket created");
             }
             other => info!(maildir = %settings.name, file = %name, outcome = ?other, "filed"),
         }

@@ -4,6 +4,7 @@
 
 pub mod imap;
 pub mod maildir;
+pub mod mbox;
 pub mod oauth;
 
 use std::panic::AssertUnwindSafe;
@@ -191,20 +192,6 @@ impl Backoff {
 
     pub fn reset(&mut self) {
         self.step = self.min;
-    }
-}
-
-/// Waits for `duration` or until shutdown is asked; true when shutting down.
-pub async fn sleep_or_shutdown(
-    duration: Duration,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> bool {
-    if *shutdown.borrow() {
-        return true;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(duration) => false,
-        _ = shutdown.changed() => true,
     }
 }
 

@@ -11,24 +11,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::config::Secret;
-
-/// Where a mailbox gets its access token.
-#[derive(Debug, Clone)]
-pub enum TokenSourceSettings {
-    /// The refresh-token grant (RFC 6749 6.).
-    Refresh {
-        token_url: String,
-        client_id: String,
-        client_secret: Option<Secret>,
-        refresh_token_file: PathBuf,
-        scope: Option<String>,
-    },
-    /// A file kept up to date by something else, read at every connection.
-    File(PathBuf),
-    /// A command (`sh -c`) that prints a token.
-    Command(String),
-}
+use crate::config::{Secret, TokenSourceSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
@@ -174,7 +157,7 @@ impl TokenSource {
             let body = response.text().await.unwrap_or_default();
             return Err(OAuthError::Refused(format!(
                 "HTTP {status}: {}",
-                crate::intake::text::truncate_chars(&body, 200)
+                crate::model::text::truncate_chars(&body, 200)
             )));
         }
         if !status.is_success() {

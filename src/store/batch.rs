@@ -140,6 +140,8 @@ impl BatchLookup {
 
     /// Whether a message of the batch was stored before: `None` when the
     /// batch look-up does not cover it.
+    // Three answers: not covered, covered and new, covered and stored.
+    #[allow(clippy::option_option)]
     pub(super) fn stored(&self, inbound: &Inbound<'_>) -> Option<Option<(Option<String>, bool)>> {
         let (mailbox, validity) = self.folder.as_ref()?;
         if inbound.mailbox != Some(mailbox.as_str()) || inbound.uidvalidity != Some(*validity) {

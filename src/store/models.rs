@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::model::{AuthorRole, OutboxStatus, TicketStatus, Visibility};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AttachmentRecord {
     #[serde(skip)]
@@ -24,11 +26,11 @@ pub struct CommentRecord {
     pub id: i64,
     pub author_email: String,
     pub author_name: Option<String>,
-    /// `customer`, `team`.
-    pub author_role: String,
+    #[sqlx(try_from = "String")]
+    pub author_role: AuthorRole,
     pub body: String,
-    /// `public` or `internal`.
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
     pub created_at: String,
 }
 
@@ -82,7 +84,8 @@ pub struct ReplyRecord {
     pub kind: String,
     #[serde(rename = "to")]
     pub recipients: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: String,
@@ -95,7 +98,7 @@ pub struct TicketRecord {
     pub id: i64,
     pub key: String,
     pub tracking_token: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub summary: String,
     pub description: String,
     pub severity: String,
@@ -126,24 +129,8 @@ impl TicketRecord {
             a.comment_id.is_none_or(|id| {
                 self.comments
                     .iter()
-                    .any(|c| c.id == id && c.visibility == "public")
+                    .any(|c| c.id == id && c.visibility == Visibility::Public)
             })
         })
     }
-}
-
-/// One received message, as listed for operators.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct InboundRecord {
-    pub id: i64,
-    pub source: String,
-    pub mailbox: Option<String>,
-    pub message_id: Option<String>,
-    pub size: i64,
-    pub outcome: String,
-    pub reason: Option<String>,
-    pub detail: Option<String>,
-    pub ticket: Option<String>,
-    pub duplicate_of: Option<i64>,
-    pub received_at: String,
 }

@@ -22,24 +22,33 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::Response;
 use axum::routing::get;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use tracing::{error, info};
+use tracing::info;
 
 use super::AppState;
-use crate::commands::ticket_json;
-use crate::config::ApiToken;
-use crate::intake::{self, Attachment, Terms};
-use crate::store::{FieldUpdate, STATUSES, StoreError};
+use crate::intake::{self, Attachment};
+use crate::model::Terms;
+use crate::model::{Named, TicketStatus};
+use crate::store::FieldUpdate;
+use crate::view::ticket_json;
+
+mod auth;
+mod error;
+#[cfg(test)]
+mod tests;
+
+use auth::{Caller, authenticate};
+pub use auth::{constant_time_eq, token_name};
+pub(super) use error::ApiError;
+use error::json_response;
 
 /// The largest request body: a reply with attachments, base64-encoded.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
@@ -55,157 +64,6 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Outermost: runs before routing and body limits.
         .layer(middleware::from_fn_with_state(state, authenticate))
-}
-
-/// An API failure, answered as JSON.
-#[derive(Debug)]
-pub(super) struct ApiError {
-    status: StatusCode,
-    message: String,
-    accepted: Option<Vec<String>>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-            accepted: None,
-        }
-    }
-
-    fn unprocessable(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        let status = match &e {
-            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            StoreError::Conflict(_) => StatusCode::CONFLICT,
-            StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            StoreError::Config(_) | StoreError::Other(_) => {
-                error!(error = %e, "team API request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let message = match (&e, status) {
-            (StoreError::Invalid(m), _) => m.clone(),
-            (StoreError::NotFound(m), _) => m.clone(),
-            (_, StatusCode::INTERNAL_SERVER_ERROR) => {
-                "internal error (see the server's log)".into()
-            }
-            _ => e.to_string(),
-        };
-        ApiError::new(status, message)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.message });
-        if let Some(accepted) = self.accepted {
-            body["accepted"] = json!(accepted);
-        }
-        let mut response = json_response(self.status, &body);
-        match self.status {
-            StatusCode::UNAUTHORIZED => {
-                response.headers_mut().insert(
-                    WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"mailgate\""),
-                );
-            }
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::CONFLICT => {
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            _ => {}
-        }
-        response
-    }
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// Who called: the name of the token presented.
-#[derive(Debug, Clone)]
-struct Caller(String);
-
-/// Equality of two digests in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let mut difference = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        difference |= x ^ y;
-    }
-    std::hint::black_box(difference) == 0
-}
-
-/// The name of the configured token whose hash is the presented token's.
-/// Every configured hash is compared, whichever matches.
-pub fn token_name<'a>(tokens: &'a [ApiToken], presented: &str) -> Option<&'a str> {
-    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-    let mut found = None;
-    for token in tokens {
-        if constant_time_eq(&digest, &token.sha256) && found.is_none() {
-            found = Some(token.name.as_str());
-        }
-    }
-    found
-}
-
-/// The token of an `Authorization: Bearer TOKEN` header.
-fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if state.settings.api_tokens.is_empty() {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            "the team API is off: no [[http.api_tokens]] in the configuration",
-        )
-        .into_response();
-    }
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer);
-    let Some(presented) = presented else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "an Authorization: Bearer token is required",
-        )
-        .into_response();
-    };
-    match token_name(&state.settings.api_tokens, presented) {
-        Some(name) => {
-            let caller = Caller(name.to_owned());
-            request.extensions_mut().insert(caller);
-            next.run(request).await
-        }
-        None => {
-            let mut response =
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid token").into_response();
-            response.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"mailgate\", error=\"invalid_token\""),
-            );
-            response
-        }
-    }
 }
 
 async fn unknown_route() -> ApiError {
@@ -236,34 +94,13 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
-/// Whether a text is a plain email address (`alice@vendor.example`).
-pub fn valid_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
-    };
-    text.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with(['.', '-'])
-        && !domain.ends_with(['.', '-'])
-        && !domain.contains("..")
-        && !text.chars().any(|c| {
-            c.is_whitespace()
-                || c.is_control()
-                || matches!(
-                    c,
-                    '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\\'
-                )
-        })
-}
-
 /// Who an action is recorded as done by.
 fn actor(caller: &Caller, author: Option<&str>) -> Result<String, ApiError> {
     match author.map(str::trim) {
         None => Ok(format!("api:{}", caller.0)),
-        Some(author) if valid_email(author) => Ok(author.to_lowercase()),
+        Some(author) if crate::model::EmailAddress::parse_dotted(author).is_ok() => {
+            Ok(author.to_lowercase())
+        }
         Some(author) => Err(ApiError::unprocessable(format!(
             "author {author:?} is not an email address"
         ))),
@@ -299,15 +136,13 @@ async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if let Some(status) = status
-        && status != "held"
-        && !STATUSES.contains(&status)
+        && TicketStatus::parse(status).is_none()
     {
         return Err(ApiError {
             accepted: Some(
-                STATUSES
+                TicketStatus::ALL
                     .iter()
-                    .chain(&["held"])
-                    .map(|s| (*s).to_owned())
+                    .map(|s| s.as_str().to_owned())
                     .collect(),
             ),
             ..ApiError::unprocessable(format!("status {status:?} is not a ticket status"))
@@ -519,7 +354,11 @@ async fn update(
         // The store tells the message only with a change of status: refused
         // rather than dropped without a word.
         let current = state.store.ticket(&key).await?;
-        if update.status.as_deref().is_none_or(|s| s == current.status) {
+        if update
+            .status
+            .as_deref()
+            .is_none_or(|s| s == current.status.as_str())
+        {
             return Err(ApiError::unprocessable(
                 "message is sent to the customer with a change of status: give a new status",
             ));
@@ -531,112 +370,4 @@ async fn update(
         .await?;
     info!(key = %result.key, %actor, mails = result.mails, "ticket updated through the API");
     Ok(done(StatusCode::OK, &result))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token(name: &str, secret: &str) -> ApiToken {
-        ApiToken {
-            name: name.into(),
-            sha256: Sha256::digest(secret.as_bytes()).into(),
-        }
-    }
-
-    #[test]
-    fn constant_time_comparison() {
-        let a = [7u8; 32];
-        let mut b = a;
-        assert!(constant_time_eq(&a, &b));
-        b[31] ^= 1;
-        assert!(!constant_time_eq(&a, &b));
-        b = a;
-        b[0] = 0;
-        assert!(!constant_time_eq(&a, &b));
-    }
-
-    #[test]
-    fn tokens_are_found_by_their_hash() {
-        let tokens = [token("ci", "s3cret-one"), token("desk", "s3cret-two")];
-        assert_eq!(token_name(&tokens, "s3cret-two"), Some("desk"));
-        assert_eq!(token_name(&tokens, "s3cret-one"), Some("ci"));
-        assert_eq!(token_name(&tokens, "s3cret-three"), None);
-        assert_eq!(token_name(&tokens, ""), None);
-        assert_eq!(token_name(&[], "s3cret-one"), None);
-    }
-
-    #[test]
-    fn bearer_headers() {
-        assert_eq!(bearer("Bearer abc"), Some("abc"));
-        assert_eq!(bearer("bearer   abc "), Some("abc"));
-        assert_eq!(bearer("Basic abc"), None);
-        assert_eq!(bearer("Bearer "), None);
-        assert_eq!(bearer("Bearer"), None);
-    }
-
-    #[test]
-    fn authors() {
-        let caller = Caller("desk".into());
-        assert_eq!(actor(&caller, None).unwrap(), "api:desk");
-        assert_eq!(
-            actor(&caller, Some("Alice@Vendor.example")).unwrap(),
-            "alice@vendor.example"
-        );
-        for bad in [
-            "alice",
-            "alice@localhost",
-            "a b@x.fr",
-            "<a@x.fr>",
-            "a@x.fr, b@y.fr",
-            "a@@x.fr",
-            "@x.fr",
-            "a@.x.fr",
-            "a@x..fr",
-            "a@x.fr\r\nBcc: c@d.fr",
-        ] {
-            assert!(actor(&caller, Some(bad)).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn attachments_from_json() {
-        let file = NewAttachment {
-            filename: "../../etc/logs.txt".into(),
-            content_type: Some("Text/Plain; charset=utf-8".into()),
-            content_base64: "aGVs\nbG8=".into(),
-        };
-        let a = attachment(0, &file).unwrap();
-        assert_eq!(a.filename, "logs.txt");
-        assert_eq!(a.content_type, "text/plain");
-        assert_eq!(a.data, b"hello");
-        assert_eq!(a.size, 5);
-        assert_eq!(a.sha256, intake::sha256_hex(b"hello"));
-
-        let unnamed = NewAttachment {
-            filename: "..".into(),
-            content_type: None,
-            content_base64: String::new(),
-        };
-        assert_eq!(
-            attachment(1, &unnamed).unwrap().filename,
-            "attachment-2.bin"
-        );
-
-        let bad = NewAttachment {
-            filename: "x".into(),
-            content_type: None,
-            content_base64: "not base64!".into(),
-        };
-        assert_eq!(
-            attachment(0, &bad).unwrap_err().status,
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-        let bad_type = NewAttachment {
-            filename: "x".into(),
-            content_type: Some("text/html\r\nX: y".into()),
-            content_base64: String::new(),
-        };
-        assert!(attachment(0, &bad_type).is_err());
-    }
 }

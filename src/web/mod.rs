@@ -10,7 +10,7 @@
 //! The token in a tracking URL is the only key to a ticket: unknown and
 //! malformed tokens get the same 404, and no route lists tickets. Pages
 //! carry no script and load nothing from elsewhere; every response gets the
-//! headers of [`security_headers`].
+//! headers of `security_headers`.
 
 pub mod api;
 pub mod ops;

@@ -13,7 +13,7 @@ use tracing::error;
 
 use super::AppState;
 use super::page::{self, Notice};
-use crate::intake::Language;
+use crate::model::Language;
 use crate::store::StoreError;
 
 fn language(headers: &HeaderMap) -> Language {
@@ -189,10 +189,10 @@ pub fn content_disposition(filename: &str) -> String {
             _ => '_',
         })
         .collect();
-    let fallback = if !fallback.chars().any(|c| c.is_ascii_alphanumeric()) {
-        "attachment".to_owned()
-    } else {
+    let fallback = if fallback.chars().any(|c| c.is_ascii_alphanumeric()) {
         fallback
+    } else {
+        "attachment".to_owned()
     };
     let mut encoded = String::with_capacity(filename.len() * 3);
     for byte in filename.bytes() {

@@ -221,6 +221,24 @@ fn an_invalid_configuration_lists_every_problem_and_exits_78() {
     let (code, out) = check(&config, &[]);
     assert_eq!(code, 78, "{out}");
     assert!(out.starts_with("✗ config "), "{out}");
+
+    // An address with no local part, which the validator once let through
+    // (`&&` bound tighter than `||`): refused by both commands, key named.
+    std::fs::write(
+        &config,
+        "[smtp]\nhost = \"127.0.0.1\"\nfrom = \"@localhost\"\n",
+    )
+    .unwrap();
+    let (code, out) = check(&config, &[]);
+    assert_eq!(code, 78, "{out}");
+    line_with(&out, "✗ config smtp.from: ");
+    let out = support::mailgate(&config, &["config", "check"])
+        .output()
+        .unwrap();
+    let printed =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{printed}");
+    assert!(printed.contains("smtp.from"), "{printed}");
 }
 
 #[test]

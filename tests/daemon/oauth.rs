@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::support::http::http_server;
 use mailgate::config::Secret;
-use mailgate::source::oauth::{OAuthError, TokenSource, TokenSourceSettings};
+use mailgate::config::TokenSourceSettings;
+use mailgate::source::oauth::{OAuthError, TokenSource};
 
 /// A token endpoint answering each request with the next scripted
 /// (status, body); returns its URL and the form bodies received.

@@ -199,7 +199,7 @@ async fn dangerous_names_and_links_are_harmless_on_the_tracking_page() {
     );
 
     let settings = Arc::new(config::load(Some(&config_path), Some(Default::default())).unwrap());
-    let store = mailgate::commands::open_store(&settings).await.unwrap();
+    let store = mailgate::wiring::open_store(&settings).await.unwrap();
     let listener = mailgate::web::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

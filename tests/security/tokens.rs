@@ -24,7 +24,7 @@ async fn file_tickets(n: usize) -> Vec<String> {
     )
     .unwrap();
     let settings = config::load(Some(&path), Some(Default::default())).unwrap();
-    let store: Store = mailgate::commands::open_store(&settings).await.unwrap();
+    let store: Store = mailgate::wiring::open_store(&settings).await.unwrap();
     let mut tokens = Vec::new();
     for i in 1..=n {
         let raw = format!(

@@ -79,7 +79,7 @@ Bonjour,\nL'export CSV est vide depuis la mise à jour.\nMarie\n";
 
 async fn story(url: &str) {
     let settings = conversation_settings(url);
-    let store = mailgate::commands::open_store(&settings).await.unwrap();
+    let store = mailgate::wiring::open_store(&settings).await.unwrap();
     assert_eq!(
         file(&store, &settings, REQUEST, None).await,
         ticket("SUP-1")

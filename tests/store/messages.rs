@@ -172,7 +172,7 @@ async fn quarantine_and_retry(url: &str) {
     let id = quarantined(&small)[0]["id"].as_i64().unwrap();
     let mut settings = settings();
     settings.database.url = url.to_owned();
-    let store = mailgate::commands::open_store(&settings).await.unwrap();
+    let store = mailgate::wiring::open_store(&settings).await.unwrap();
     let raw = store.inbound_raw(id).await.unwrap();
     let decision = intake::decide(&raw, &settings.intake, &MailboxDefaults::default());
     let racers: Vec<_> = (0..2)
@@ -287,7 +287,9 @@ async fn outbox_statuses(url: &str) -> Vec<(String, Option<String>)> {
     let store = Store::open(url, "SUP").await.unwrap();
     let rows = store.list_outbox().await.unwrap();
     store.close().await;
-    rows.into_iter().map(|r| (r.status, r.last_error)).collect()
+    rows.into_iter()
+        .map(|r| (r.status.to_string(), r.last_error))
+        .collect()
 }
 
 async fn import_mbox(url: &str, crlf: bool, send_replies: bool) {

@@ -32,7 +32,10 @@ pub async fn http_server(handler: Handler) -> (String, Requests) {
                     request.extend_from_slice(&buf[..n]);
                     let text = String::from_utf8_lossy(&request).into_owned();
                     let Some(head_end) = text.find("\r\n\r\n") else {
-                        if n == 0 { return } else { continue }
+                        if n == 0 {
+                            return;
+                        }
+                        continue;
                     };
                     let length = text[..head_end]
                         .lines()

@@ -13,8 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use mailgate::config::{ImapAuth, MailboxSettings, PostAction, TlsMode};
+use mailgate::config::{ImapAuth, MailboxSettings, PostAction};
 use mailgate::intake::MailboxDefaults;
+use mailgate::model::TlsMode;
 use mailgate::source::imap::{Session, connect};
 
 pub fn harness(script: &str) -> PathBuf {
@@ -81,7 +82,7 @@ impl Dovecot {
             match dovecot.launch() {
                 Ok(()) => return dovecot,
                 // A port was taken meanwhile: try others.
-                Err(89) => continue,
+                Err(89) => {}
                 Err(code) => panic!("start-dovecot.sh failed with {code}: {}", dovecot.log()),
             }
         }

@@ -1,0 +1,149 @@
+//! `mailgate ingest [PATHS…]`: files messages given as files, Maildir or
+//! plain folders, or standard input, one line per message, with the exit
+//! status an MTA understands.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::exit::{self, store_failure};
+use crate::intake::{self, Decision};
+use crate::source::maildir;
+use crate::store::{Filed, Inbound, SourceKind};
+
+// The help of `ingest` is the doc comment of `Command::Ingest`.
+#[derive(clap::Args)]
+pub(super) struct IngestArgs {
+    /// Messages to file.
+    paths: Vec<PathBuf>,
+    /// Apply the defaults of this configured mailbox (product, severity,
+    /// request type).
+    #[arg(long)]
+    mailbox: Option<String>,
+    /// Print each decision as JSON and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// One message to ingest and where it came from.
+struct Input {
+    label: String,
+    source: SourceKind,
+    /// The message, or why it cannot be read.
+    raw: Result<Vec<u8>, String>,
+}
+
+/// Expands the paths of `ingest`: a file is one message; a folder gives
+/// its messages as the daemon lists them (`source::maildir`: a Maildir's
+/// `cur/` and `new/`, any other folder's `*.eml` files). `-` or nothing at
+/// all reads standard input.
+fn inputs(paths: &[PathBuf]) -> Vec<Input> {
+    if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") && paths.len() == 1 {
+        let mut raw = Vec::new();
+        let result = std::io::stdin().lock().read_to_end(&mut raw).map(|_| raw);
+        return vec![Input {
+            label: "-".into(),
+            source: SourceKind::Stdin,
+            raw: result.map_err(|e| e.to_string()),
+        }];
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(file_input(path, SourceKind::File));
+            continue;
+        }
+        let source = if maildir::is_maildir(path) {
+            SourceKind::Maildir
+        } else {
+            SourceKind::File
+        };
+        match maildir::message_files(path) {
+            Ok(files) => out.extend(files.iter().map(|f| file_input(f, source))),
+            Err(maildir::MaildirError::Io(folder, e)) => out.push(Input {
+                label: folder.display().to_string(),
+                source,
+                raw: Err(e.to_string()),
+            }),
+            Err(e) => out.push(Input {
+                label: path.display().to_string(),
+                source,
+                raw: Err(e.to_string()),
+            }),
+        }
+    }
+    out
+}
+
+fn file_input(path: &Path, source: SourceKind) -> Input {
+    Input {
+        label: path.display().to_string(),
+        source,
+        raw: std::fs::read(path).map_err(|e| e.to_string()),
+    }
+}
+
+/// Files each message and prints one line per message. The exit status is
+/// the worst of the messages': 75 when the database was unavailable (the
+/// MTA retries), 65 when a message was rejected (the MTA bounces it, so
+/// the sender learns why), 66 for an unreadable file.
+pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
+    let mailbox = args.mailbox.as_deref();
+    let defaults = match super::mailbox_defaults(settings, mailbox) {
+        Ok(defaults) => defaults,
+        Err(status) => return status,
+    };
+    let store = if args.dry_run {
+        None
+    } else {
+        match super::open_store(settings).await {
+            Ok(store) => Some(store),
+            Err(status) => return status,
+        }
+    };
+    let mut status = exit::OK;
+    let mut stdout = std::io::stdout().lock();
+    for input in inputs(&args.paths) {
+        let raw = match input.raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                eprintln!("mailgate: cannot read {}: {e}", input.label);
+                status = status.max(exit::NOINPUT);
+                continue;
+            }
+        };
+        let decision: Decision = intake::decide(&raw, &settings.intake, &defaults);
+        let Some(store) = &store else {
+            let mut value = serde_json::to_value(&decision).unwrap_or_default();
+            value["input"] = json!(input.label);
+            let _ = writeln!(stdout, "{value}");
+            continue;
+        };
+        let inbound = Inbound {
+            source: input.source,
+            mailbox,
+            uidvalidity: None,
+            uid: None,
+            raw: &raw,
+            digest: None,
+        };
+        match store.file_message(&inbound, &decision).await {
+            Ok(filed) => {
+                let _ = writeln!(stdout, "{}: {filed}", input.label);
+                if matches!(filed, Filed::Rejected { .. }) {
+                    status = status.max(exit::DATAERR);
+                }
+            }
+            Err(e) => {
+                eprintln!("mailgate: {}: not filed, {e}", input.label);
+                status = status.max(store_failure(&e));
+            }
+        }
+    }
+    if let Some(store) = store {
+        store.close().await;
+    }
+    status
+}

@@ -1,0 +1,168 @@
+//! `mailgate tickets reply|note|status`: the team's actions on a ticket,
+//! their text (`--message` or `--file`), attachments and author.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Settings;
+use crate::exit::{self, store_failure};
+use crate::intake;
+use crate::store::{ActionDone, FieldUpdate, StoreError};
+
+// Flattened into `tickets reply` and `tickets note`.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+pub(super) struct ActionText {
+    /// The text.
+    #[arg(long, short)]
+    message: Option<String>,
+    /// Read the text from a file ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+impl ActionText {
+    /// The text of the action: `--message`, or `--file` (`-` for standard
+    /// input), tidied; an empty one is refused.
+    pub(super) fn read(&self) -> Result<String, String> {
+        action_text(self.message.as_deref(), self.file.as_deref())
+    }
+}
+
+// Flattened into every team action.
+#[derive(clap::Args)]
+pub(super) struct Author {
+    /// Who acts, recorded in the history [default: $MAILGATE_AGENT, else
+    /// cli:$USER].
+    #[arg(long = "as", value_name = "EMAIL", env = "MAILGATE_AGENT")]
+    author: Option<String>,
+}
+
+impl Author {
+    pub(super) fn name(&self) -> String {
+        self.author.clone().unwrap_or_else(|| {
+            format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            )
+        })
+    }
+}
+
+/// Reads the text of a team action: `--message`, or `--file` (`-` for
+/// standard input).
+fn action_text(message: Option<&str>, file: Option<&Path>) -> Result<String, String> {
+    match (message, file) {
+        (Some(text), None) => Ok(text.to_owned()),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("standard input: {e}"))?;
+            Ok(text)
+        }
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        _ => Err("give the text with --message or --file".into()),
+    }
+    .and_then(|text| {
+        let text = intake::body::tidy(&text);
+        if text.is_empty() {
+            Err("the text is empty".into())
+        } else {
+            Ok(text)
+        }
+    })
+}
+
+/// A file to send with a reply, read whole.
+fn attachment_from_file(path: &Path) -> Result<intake::Attachment, String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let filename = intake::attachments::safe_filename(&name).unwrap_or_else(|| "attachment".into());
+    let content_type = intake::attachments::content_type_for(&filename).to_owned();
+    Ok(intake::Attachment::new(filename, content_type, data))
+}
+
+/// A team action from the command line.
+pub(super) enum TeamAction<'a> {
+    Reply {
+        text: String,
+        attachments: &'a [PathBuf],
+    },
+    Note {
+        text: String,
+    },
+    Status {
+        status: &'a str,
+        message: Option<String>,
+    },
+}
+
+/// The exit status of a team action, with its message.
+fn action_status(result: Result<ActionDone, StoreError>, what: &str) -> u8 {
+    match result {
+        Ok(done) => {
+            println!("{}: {what}, {} mail(s) queued", done.key, done.mails);
+            exit::OK
+        }
+        Err(StoreError::NotFound(why) | StoreError::Invalid(why)) => {
+            eprintln!("mailgate: {why}");
+            exit::DATAERR
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            store_failure(&e)
+        }
+    }
+}
+
+/// `mailgate tickets reply|note|status`.
+pub(super) async fn execute(
+    settings: &Settings,
+    key: &str,
+    author: &str,
+    action: TeamAction<'_>,
+) -> u8 {
+    let store = match super::open_store(settings).await {
+        Ok(store) => store,
+        Err(status) => return status,
+    };
+    let status = match action {
+        TeamAction::Reply { text, attachments } => {
+            let files: Result<Vec<_>, _> = attachments
+                .iter()
+                .map(|p| attachment_from_file(p))
+                .collect();
+            match files {
+                Ok(files) => action_status(
+                    store.team_reply(key, author, &text, &files).await,
+                    "reply posted",
+                ),
+                Err(why) => {
+                    eprintln!("mailgate: {why}");
+                    exit::NOINPUT
+                }
+            }
+        }
+        TeamAction::Note { text } => {
+            action_status(store.add_note(key, author, &text).await, "note added")
+        }
+        TeamAction::Status { status, message } => {
+            let update = FieldUpdate {
+                status: Some(status.to_owned()),
+                ..Default::default()
+            };
+            action_status(
+                store
+                    .update_ticket(key, author, &update, message.as_deref())
+                    .await,
+                &format!("status {status}"),
+            )
+        }
+    };
+    store.close().await;
+    status
+}

@@ -1,0 +1,69 @@
+//! `[intake]`: the rules intake decides with (the vocabulary, our own
+//! addresses, the size limit), and the defaults a source gives its tickets.
+
+use super::ByteSizeText;
+use super::checker::{Checker, parse_byte_size};
+use super::raw::RawIntake;
+use crate::model::{Language, Vocabulary};
+
+/// The rules intake applies, built once from the configuration.
+#[derive(Debug, Clone)]
+pub struct IntakeRules {
+    pub vocabulary: Vocabulary,
+    pub key_prefix: String,
+    /// Our own addresses, lower case: never a reporter nor a watcher.
+    pub own_addresses: Vec<String>,
+    pub max_message_size: usize,
+}
+
+impl IntakeRules {
+    /// Whether an address is ours, plus-addressed variants included
+    /// (`support+atlas@example.com` is `support@example.com`).
+    pub fn is_own_address(&self, email: &str) -> bool {
+        let base = match email.split_once('@') {
+            Some((local, domain)) => {
+                format!("{}@{domain}", local.split('+').next().unwrap_or(local))
+            }
+            None => email.to_owned(),
+        };
+        self.own_addresses
+            .iter()
+            .any(|own| own == email || *own == base)
+    }
+}
+
+/// Field values a mailbox gives the tickets it receives, weaker than
+/// anything the customer wrote.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxDefaults {
+    pub severity: Option<String>,
+    pub products: Vec<String>,
+    pub request_type: Option<String>,
+    /// The language of replies when the message does not tell.
+    pub language: Option<Language>,
+}
+
+/// `intake.max_message_size`, in bytes.
+pub(super) fn max_message_size(c: &mut Checker, raw: &RawIntake) -> usize {
+    let size = match &raw.max_message_size {
+        ByteSizeText::Bytes(n) => Some(*n),
+        ByteSizeText::Text(t) => parse_byte_size(t),
+    };
+    match size {
+        Some(n) if n >= 1024 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => {
+            c.problem(
+                "intake.max_message_size",
+                "must be a size of at least 1KiB, like \"25MiB\"",
+            );
+            0
+        }
+    }
+}
+
+/// `intake.own_addresses`, lower case, in the order written.
+pub(super) fn own_addresses(c: &mut Checker, raw: &RawIntake) -> Vec<String> {
+    (raw.own_addresses.iter().enumerate())
+        .filter_map(|(i, address)| c.address(format!("intake.own_addresses[{i}]"), address))
+        .collect()
+}

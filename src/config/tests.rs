@@ -1,0 +1,140 @@
+//! The configuration end to end: defaults, the example file, every problem
+//! reported with its key, environment overrides, secrets.
+
+use std::collections::HashMap;
+
+use super::*;
+
+fn from_toml(text: &str) -> Result<Settings, Vec<Problem>> {
+    let raw: RawSettings = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .unwrap()
+        .try_deserialize()
+        .unwrap();
+    validate(raw, None)
+}
+
+#[test]
+fn no_configuration_at_all_works() {
+    let s = validate(RawSettings::default(), None).unwrap();
+    assert_eq!(s.database.url, "sqlite://data/mailgate.db");
+    assert_eq!(s.intake.max_message_size, 25 * 1024 * 1024);
+    assert_eq!(s.intake.key_prefix, "SUP");
+    assert_eq!(s.intake.vocabulary.severities.exact("haute"), Some("high"));
+    assert_eq!(s.tracking_url("abc"), "http://127.0.0.1:8080/t/abc");
+}
+
+#[test]
+fn the_example_file_is_valid() {
+    let s = from_toml(EXAMPLE).unwrap();
+    assert!(!s.intake.vocabulary.products.terms().is_empty());
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_key() {
+    let problems = from_toml(
+        r#"
+        [database]
+        url = "mysql://x"
+        [tickets]
+        key_prefix = "sup"
+        tracking_url = "ftp://x"
+        default_severity = "apocalyptic"
+        [intake]
+        max_message_size = "huge"
+        [senders]
+        policy = "everyone"
+        [[mailboxes]]
+        name = "support"
+        host = "imap.example.com"
+        tls = "none"
+        username = "u"
+        poll_interval = "often"
+        [[products]]
+        name = "Atlas"
+        aliases = ["nova"]
+        [[products]]
+        name = "Nova"
+        "#,
+    )
+    .unwrap_err();
+    let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "database.url",
+        "tickets.key_prefix",
+        "tickets.tracking_url",
+        "tickets.default_severity",
+        "intake.max_message_size",
+        "senders.policy",
+        "mailboxes[0].tls",
+        "mailboxes[0].poll_interval",
+        "mailboxes[0].password",
+        "products[1]",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.toml");
+    std::fs::write(
+        &path,
+        "[tickets]\nkey_prefix = \"HELP\"\n[database]\nurl = \"sqlite://a.db\"\n",
+    )
+    .unwrap();
+    let env = HashMap::from([
+        (
+            "MAILGATE__DATABASE__URL".to_owned(),
+            "sqlite://b.db".to_owned(),
+        ),
+        (
+            "MAILGATE__INTAKE__OWN_ADDRESSES".to_owned(),
+            "a@x.fr,B@x.fr".to_owned(),
+        ),
+        (
+            "MAILGATE__INTAKE__MAX_MESSAGE_SIZE".to_owned(),
+            "2048".to_owned(),
+        ),
+    ]);
+    let s = load(Some(&path), Some(env)).unwrap();
+    assert_eq!(s.database.url, "sqlite://b.db");
+    assert_eq!(s.intake.key_prefix, "HELP");
+    assert_eq!(s.intake.own_addresses, ["a@x.fr", "b@x.fr"]);
+    assert_eq!(s.intake.max_message_size, 2048);
+}
+
+#[test]
+fn secrets_come_from_files_and_never_show_in_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "hunter2\n").unwrap();
+    let raw: RawSettings = config::Config::builder()
+        .add_source(config::File::from_str(
+            "[[mailboxes]]\nname = \"s\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"pw\"\n",
+            config::FileFormat::Toml,
+        ))
+        .build()
+        .unwrap()
+        .try_deserialize()
+        .unwrap();
+    let s = validate(raw, Some(dir.path())).unwrap();
+    let password = s.mailboxes[0].password.as_ref().unwrap();
+    assert_eq!(password.expose(), "hunter2");
+    assert!(!format!("{s:?}").contains("hunter2"));
+}
+
+#[test]
+fn byte_sizes() {
+    for (text, expected) in [
+        ("25MiB", Some(25 << 20)),
+        ("10 MB", Some(10_000_000)),
+        ("512k", Some(512_000)),
+        ("1000", Some(1000)),
+        ("lots", None),
+        ("5 parsecs", None),
+    ] {
+        assert_eq!(parse_byte_size(text), expected, "{text}");
+    }
+}

@@ -1,0 +1,24 @@
+//! The words of a ticket: closed sets (statuses, outcomes, policies) with
+//! their string forms and labels per language, and the value types with
+//! rules (`EmailAddress`, `TicketKey`, the vocabulary of severities,
+//! products and request types). Depends on nothing else of the crate;
+//! every other module may use it.
+
+mod connection;
+mod email;
+mod language;
+mod named;
+mod policy;
+mod status;
+pub mod text;
+mod ticket_key;
+pub mod vocabulary;
+
+pub use connection::TlsMode;
+pub use email::{EmailAddress, NotAnAddress};
+pub use language::Language;
+pub use named::{Named, NotInSet, parse_named};
+pub use policy::{FieldChangePolicy, SenderPolicy};
+pub use status::{AuthorRole, InboundOutcome, OutboxStatus, SourceKind, TicketStatus, Visibility};
+pub use ticket_key::{TicketKey, valid_prefix};
+pub use vocabulary::{Term, Terms, Vocabulary};

@@ -1,0 +1,87 @@
+//! What the templates are given: the facts of a ticket and of a
+//! conversation's event, the files sent, the envelope.
+
+use serde::Serialize;
+
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentLine {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnrecognizedLine {
+    pub field: String,
+    pub value: String,
+    /// The names the customer could have written.
+    pub accepted: Vec<String>,
+}
+
+/// What the templates show of a ticket.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub key: String,
+    pub summary: String,
+    pub description: String,
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub reporter: String,
+    pub reporter_name: Option<String>,
+    pub watchers: Vec<String>,
+    pub attachments: Vec<AttachmentLine>,
+    pub unrecognized: Vec<UnrecognizedLine>,
+    pub tracking_url: String,
+    /// The line that ties replies to the ticket when headers and subject
+    /// are lost (see `intake::thread`).
+    pub marker: String,
+}
+
+/// What the templates of a conversation's mail show: the ticket now, and
+/// what just happened.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConversationFacts {
+    pub key: String,
+    pub summary: String,
+    pub status: String,
+    /// The status in the mail's language.
+    pub status_label: String,
+    pub severity: String,
+    pub products: Vec<String>,
+    pub request_type: String,
+    pub reporter: String,
+    pub reporter_name: Option<String>,
+    pub watchers: Vec<String>,
+    pub tracking_url: String,
+    pub marker: String,
+    /// Who wrote, and what.
+    pub author: String,
+    pub text: String,
+    pub attachments: Vec<AttachmentLine>,
+    pub changes: Vec<crate::store::FieldChange>,
+    pub reopened: bool,
+    pub reopen_days: i64,
+}
+
+/// A file sent with a team reply.
+pub struct FileToSend<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
+}
+
+/// Who sends, and how the message threads.
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    pub from: &'a str,
+    pub from_name: Option<&'a str>,
+    /// Our Message-ID for this message, without angle brackets.
+    pub message_id: &'a str,
+    /// The customer's Message-ID this answers, as they sent it.
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a [String],
+    pub date: SystemTime,
+}

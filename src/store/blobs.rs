@@ -1,0 +1,207 @@
+//! Contents (raw messages, attachments, outgoing mail) stored once by
+//! their SHA-256: written in chunks when large, in multi-row inserts when
+//! many, ahead of filing on PostgreSQL, and read back whole.
+
+use std::collections::HashSet;
+
+use sqlx::Row;
+
+use super::sql::{self, Durability, WriteTx};
+use super::{Store, StoreError, now};
+
+/// Contents larger than this are stored in chunks of this size (see
+/// migration 0007).
+pub(super) const BLOB_CHUNK: usize = 1 << 20;
+
+/// At most this many digests of contents stored ahead are remembered.
+const STORED_AHEAD_KEPT: usize = 10_000;
+
+/// Contents larger than this are looked up before being stored.
+const LOOK_BEFORE_SENDING: usize = 16 << 10;
+
+/// At most this many contents in one insert (4 arguments each; SQLite
+/// allows 32,766 in a statement).
+const BLOBS_PER_INSERT: usize = 256;
+
+impl Store {
+    pub(super) async fn put_blob(
+        tx: &mut WriteTx,
+        sha256: &str,
+        content: &[u8],
+    ) -> Result<(), StoreError> {
+        // Large contents are often stored already (ahead of filing, see
+        // `store_contents_ahead`, or by an earlier copy): asking costs less
+        // than sending them again.
+        if content.len() > LOOK_BEFORE_SENDING
+            && sql::query("SELECT 1 FROM blobs WHERE sha256 = $1")
+                .bind(sha256)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        Self::insert_blob(tx, sha256, content).await
+    }
+
+    /// Inserts contents not known to be stored (a copy stored meanwhile is
+    /// left as it is); over `BLOB_CHUNK`, in chunks.
+    async fn insert_blob(tx: &mut WriteTx, sha256: &str, content: &[u8]) -> Result<(), StoreError> {
+        let chunked = content.len() > BLOB_CHUNK;
+        let inserted = sql::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha256)
+            .bind(content.len() as i64)
+            .bind(if chunked { &[][..] } else { content })
+            .bind(now())
+            .execute(tx)
+            .await?;
+        if inserted == 1 && chunked {
+            for (seq, chunk) in content.chunks(BLOB_CHUNK).enumerate() {
+                sql::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
+                    .bind(sha256)
+                    .bind(seq as i64)
+                    .bind(chunk)
+                    .execute(tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores several contents (`(sha256, bytes)`) with as few statements
+    /// as it takes: on PostgreSQL each one is a round trip, and a batch of
+    /// 50 messages has about 60 contents. Those over `LOOK_BEFORE_SENDING`
+    /// are looked up together first; those over `BLOB_CHUNK` go one by one
+    /// (`insert_blob`), the rest in multi-row inserts of at most
+    /// `BLOBS_PER_INSERT` rows or `BLOB_CHUNK` bytes.
+    pub(super) async fn put_blobs(
+        tx: &mut WriteTx,
+        contents: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        let mut seen = HashSet::new();
+        let mut contents: Vec<(&str, &[u8])> = (contents.iter().copied())
+            .filter(|(sha256, _)| seen.insert(*sha256))
+            .collect();
+        let looked_up: Vec<&str> = (contents.iter())
+            .filter(|(_, content)| content.len() > LOOK_BEFORE_SENDING)
+            .map(|(sha256, _)| *sha256)
+            .collect();
+        if !looked_up.is_empty() {
+            let text = format!(
+                "SELECT sha256 FROM blobs WHERE sha256 IN ({})",
+                sql::placeholders(1, looked_up.len())
+            );
+            let mut query = sql::query(&text);
+            for sha256 in &looked_up {
+                query = query.bind(*sha256);
+            }
+            let stored: HashSet<String> = (query.fetch_all(&mut *tx).await?.iter())
+                .map(|row| row.try_get::<String>(0))
+                .collect::<Result<_, _>>()?;
+            contents.retain(|(sha256, _)| !stored.contains(*sha256));
+        }
+        let (small, large): (Vec<_>, Vec<_>) = contents
+            .into_iter()
+            .partition(|(_, content)| content.len() <= BLOB_CHUNK);
+        // Looked up above already.
+        for (sha256, content) in large {
+            Self::insert_blob(tx, sha256, content).await?;
+        }
+        let at = now();
+        let mut rest = &small[..];
+        while !rest.is_empty() {
+            let mut bytes = 0;
+            let rows = (rest.iter())
+                .take(BLOBS_PER_INSERT)
+                .take_while(|(_, content)| {
+                    bytes += content.len();
+                    bytes <= BLOB_CHUNK
+                })
+                .count()
+                .max(1);
+            let (group, after) = rest.split_at(rows);
+            let text = format!(
+                "INSERT INTO blobs (sha256, size, content, created_at) VALUES {}
+                 ON CONFLICT (sha256) DO NOTHING",
+                sql::value_rows(group.len(), 4)
+            );
+            let mut query = sql::query(&text);
+            for (sha256, content) in group {
+                query = query
+                    .bind(*sha256)
+                    .bind(content.len() as i64)
+                    .bind(*content)
+                    .bind(at.as_str());
+            }
+            query.execute(&mut *tx).await?;
+            rest = after;
+        }
+        Ok(())
+    }
+
+    /// Stores the contents of messages about to be filed (raw messages,
+    /// attachments: `(sha256, bytes)`) in a transaction of their own, so
+    /// that the server writes them while the previous batch is being filed.
+    /// Only on PostgreSQL, whose server works for each connection on its
+    /// own core; SQLite's one writer would only do the same work earlier.
+    ///
+    /// The commit does not wait for the disk: the filing transaction that
+    /// refers to these contents commits after it, durably, and PostgreSQL's
+    /// log is flushed in order. Contents whose message is never filed stay
+    /// unreferenced (nothing refers to them; a later copy reuses them).
+    pub async fn store_contents_ahead(&self, contents: &[(&str, &[u8])]) -> Result<(), StoreError> {
+        if self.sqlite_writer.is_some() || contents.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write_with(Durability::Deferred).await?;
+        Self::put_blobs(&mut tx, contents).await?;
+        tx.commit().await?;
+        let mut stored = self
+            .stored_ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Messages never filed would leave their digests here.
+        if stored.len() > STORED_AHEAD_KEPT {
+            stored.clear();
+        }
+        stored.extend(contents.iter().map(|(sha256, _)| (*sha256).to_owned()));
+        Ok(())
+    }
+
+    /// Whether these contents were stored ahead (and are no longer noted).
+    pub(super) fn take_stored_ahead(&self, sha256: &str) -> bool {
+        self.stored_ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(sha256)
+    }
+
+    /// The content of a stored file or raw message.
+    pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
+        let row = sqlx::query("SELECT size, content FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
+        let size: i64 = row.try_get(0)?;
+        let content: Vec<u8> = row.try_get(1)?;
+        if content.len() as i64 == size {
+            return Ok(content);
+        }
+        let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut chunks =
+            sqlx::query("SELECT content FROM blob_chunks WHERE sha256 = $1 ORDER BY seq")
+                .bind(sha256)
+                .fetch(&self.pool);
+        while let Some(row) = futures::TryStreamExt::try_next(&mut chunks).await? {
+            content.extend_from_slice(&row.try_get::<Vec<u8>, _>(0)?);
+        }
+        if content.len() as i64 != size {
+            return Err(StoreError::Other(format!(
+                "content {sha256}: {} of {size} bytes stored",
+                content.len()
+            )));
+        }
+        Ok(content)
+    }
+}

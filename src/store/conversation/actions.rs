@@ -1,0 +1,150 @@
+//! The team's actions, from the CLI and the API: a public reply, an
+//! internal note, a status or field change.
+
+use crate::intake::Attachment;
+use crate::model::{TicketKey, TicketStatus};
+use crate::store::sql::{self, WriteTx};
+use crate::store::{Store, StoreError, now};
+
+use super::comments::{Author, NewComment};
+use super::{ActionDone, ConversationEvent, FieldUpdate};
+
+/// The team's actions, from the CLI and the API.
+impl Store {
+    async fn ticket_for_action(
+        &self,
+        tx: &mut WriteTx,
+        key: &str,
+    ) -> Result<(i64, String, TicketStatus), StoreError> {
+        let parsed = TicketKey::parse(key)
+            .ok_or_else(|| StoreError::NotFound(format!("{key:?} is not a ticket key")))?;
+        let row = sql::query("SELECT id, key, status FROM tickets WHERE key = $1")
+            .bind(parsed.to_string())
+            .fetch_optional(tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no ticket {parsed}")))?;
+        Ok((row.try_get(0)?, row.try_get(1)?, row.named(2)?))
+    }
+
+    /// A public reply from the team: a comment, and a mail to the reporter
+    /// and watchers, threaded.
+    pub async fn team_reply(
+        &self,
+        key: &str,
+        author: &str,
+        text: &str,
+        attachments: &[Attachment],
+    ) -> Result<ActionDone, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
+        let mails = self
+            .post_team_reply(
+                &mut tx,
+                id,
+                None,
+                Author::address(author),
+                text,
+                attachments,
+            )
+            .await?;
+        tx.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(ActionDone { key, mails })
+    }
+
+    /// An internal note: never sent, never shown to the customer.
+    pub async fn add_note(
+        &self,
+        key: &str,
+        author: &str,
+        text: &str,
+    ) -> Result<ActionDone, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
+        let note = NewComment {
+            ticket_id: id,
+            inbound_id: None,
+            author: Author::address(author),
+            role: "team",
+            visibility: "internal",
+            body: text,
+            attachments: &[],
+            at: &now(),
+        };
+        self.insert_comment(&mut tx, &note).await?;
+        tx.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(ActionDone { key, mails: 0 })
+    }
+
+    /// Changes a ticket's status (and tells the customer, with the
+    /// message when one is given) and fields.
+    pub async fn update_ticket(
+        &self,
+        key: &str,
+        actor: &str,
+        update: &FieldUpdate,
+        message: Option<&str>,
+    ) -> Result<ActionDone, StoreError> {
+        let new_status = match &update.status {
+            Some(status) => Some(
+                TicketStatus::SETTABLE
+                    .iter()
+                    .copied()
+                    .find(|s| s.as_str() == status)
+                    .ok_or_else(|| {
+                        StoreError::Invalid(format!(
+                            "status {status:?}: expected one of {}",
+                            settable_statuses()
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        let mut tx = self.begin_write().await?;
+        let (id, key, old_status) = self.ticket_for_action(&mut tx, key).await?;
+        let stated = crate::intake::StatedFields {
+            severity: update.severity.clone(),
+            products: update.products.clone(),
+            request_type: update.request_type.clone(),
+        };
+        self.apply_field_changes(&mut tx, id, &stated, actor)
+            .await?;
+        let mut mails = 0;
+        if let Some(status) = new_status.filter(|s| *s != old_status) {
+            self.change_status(&mut tx, id, old_status, status, actor)
+                .await?;
+            if let Some(text) = message {
+                let comment = NewComment {
+                    ticket_id: id,
+                    inbound_id: None,
+                    author: Author::address(actor),
+                    role: "team",
+                    visibility: "public",
+                    body: text,
+                    attachments: &[],
+                    at: &now(),
+                };
+                self.insert_comment(&mut tx, &comment).await?;
+            }
+            let event = ConversationEvent::StatusChanged {
+                from: old_status,
+                to: status,
+                message,
+            };
+            mails = self.plan_conversation_counted(&mut tx, id, &event).await?;
+        }
+        tx.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(ActionDone { key, mails })
+    }
+}
+
+/// `open, pending, resolved, closed`: what the team may set, for errors.
+fn settable_statuses() -> String {
+    TicketStatus::SETTABLE
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,177 @@
+//! Creating a ticket inside its filing transaction: its number and key,
+//! the customer, products, watchers, unrecognised values, attachments,
+//! and the mail the planner decides on.
+
+use super::replies::CreatedTicket;
+use super::sql::{self, WriteTx};
+use super::{Backend, Store, StoreError, now, tracking_token};
+use crate::intake::{Attachment, MessageFacts, NewTicket};
+use crate::model::{TicketKey, TicketStatus};
+
+impl Store {
+    async fn next_ticket_number(&self, tx: &mut WriteTx) -> Result<i64, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+            }
+            Backend::Postgres => "SELECT nextval('ticket_number')",
+        };
+        sql::query(sql).fetch_one(tx).await?.try_get(0)
+    }
+
+    pub(super) async fn create_ticket(
+        &self,
+        tx: &mut WriteTx,
+        ticket: &NewTicket,
+        message: &MessageFacts,
+        inbound_id: i64,
+        status: TicketStatus,
+        follows: Option<i64>,
+    ) -> Result<String, StoreError> {
+        let at = now();
+        let token = tracking_token();
+        let number = self.next_ticket_number(tx).await?;
+        let key =
+            TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
+        let language = ticket.language.map(crate::model::Language::as_str);
+
+        // A customer first seen without a name or language gets them later.
+        let customer_id = sql::query(
+            "INSERT INTO customers (email, name, language, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email) DO UPDATE SET name = COALESCE(customers.name, excluded.name),
+                 language = COALESCE(customers.language, excluded.language)
+             RETURNING id, language",
+        )
+        .bind(&ticket.reporter.email)
+        .bind(ticket.reporter.name.as_deref())
+        .bind(language)
+        .bind(&at)
+        .fetch_one(tx)
+        .await?;
+        let customer_language: Option<String> = customer_id.try_get(1)?;
+        let customer_id: i64 = customer_id.try_get(0)?;
+
+        let ticket_id: i64 = sql::query(
+            "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
+                 request_type, customer_id, reporter_email, reporter_name, reply_to, language,
+                 created_at, updated_at, follows_ticket_id)
+             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15)
+             RETURNING id",
+        )
+        .bind(&key)
+        .bind(number)
+        .bind(&token)
+        .bind(&ticket.summary)
+        .bind(&ticket.description)
+        .bind(&ticket.severity)
+        .bind(&ticket.request_type)
+        .bind(customer_id)
+        .bind(&ticket.reporter.email)
+        .bind(ticket.reporter.name.as_deref())
+        .bind(ticket.reply_to.as_ref().map(|p| p.email.as_str()))
+        .bind(language)
+        .bind(&at)
+        .bind(status.as_str())
+        .bind(follows)
+        .fetch_one(tx)
+        .await?
+        .try_get(0)?;
+
+        for (position, product) in ticket.products.iter().enumerate() {
+            sql::query(
+                "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
+            )
+            .bind(ticket_id)
+            .bind(position as i64)
+            .bind(product)
+            .execute(tx)
+            .await?;
+        }
+        for watcher in &ticket.watchers {
+            sql::query(
+                "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES ($1, $2, $3)
+                 ON CONFLICT (ticket_id, email) DO NOTHING",
+            )
+            .bind(ticket_id)
+            .bind(&watcher.email)
+            .bind(watcher.name.as_deref())
+            .execute(tx)
+            .await?;
+        }
+        for u in &ticket.unrecognized {
+            sql::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
+                .bind(ticket_id)
+                .bind(u.field.as_str())
+                .bind(&u.value)
+                .bind(u.source.as_str())
+                .execute(tx)
+                .await?;
+        }
+        for attachment in &ticket.attachments {
+            self.add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at)
+                .await?;
+        }
+        Self::link_inbound(tx, inbound_id, ticket_id).await?;
+        if let Some(planner) = &self.replies {
+            let created = CreatedTicket {
+                key: &key,
+                tracking_token: &token,
+                status,
+                ticket,
+                message,
+                customer_language: customer_language
+                    .as_deref()
+                    .and_then(crate::model::Language::parse),
+            };
+            let mails = planner.plan(&created);
+            self.enqueue_planned(tx, Some(ticket_id), mails).await?;
+        }
+        Ok(key)
+    }
+
+    /// Records which ticket a received message went to.
+    pub(super) async fn link_inbound(
+        tx: &mut WriteTx,
+        inbound_id: i64,
+        ticket_id: i64,
+    ) -> Result<(), StoreError> {
+        sql::query("UPDATE inbound_messages SET ticket_id = $1 WHERE id = $2")
+            .bind(ticket_id)
+            .bind(inbound_id)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn add_attachment(
+        &self,
+        tx: &mut WriteTx,
+        ticket_id: i64,
+        comment_id: Option<i64>,
+        inbound_id: Option<i64>,
+        attachment: &Attachment,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        if !self.take_stored_ahead(&attachment.sha256) {
+            Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
+        }
+        sql::query(
+            "INSERT INTO attachments (ticket_id, comment_id, inbound_message_id, filename, content_type,
+                 size, sha256, content_id, inline, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(ticket_id)
+        .bind(comment_id)
+        .bind(inbound_id)
+        .bind(&attachment.filename)
+        .bind(&attachment.content_type)
+        .bind(attachment.size as i64)
+        .bind(&attachment.sha256)
+        .bind(attachment.content_id.as_deref())
+        .bind(i64::from(attachment.inline))
+        .bind(at)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+}

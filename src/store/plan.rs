@@ -1,0 +1,168 @@
+//! What filing a message will do, decided before its inbound row is
+//! written (a duplicate, a follow-up, a new ticket, refused, ignored or
+//! rejected), and carrying that decision out.
+
+use super::conversation::{Continuation, NewEvent, Thread};
+use super::customers::Admitted;
+use super::sql::WriteTx;
+use super::{Filed, Store, StoreError};
+use crate::intake::{Decision, NewTicket, Outcome};
+use crate::model::{InboundOutcome, TicketStatus};
+
+/// What filing a message will do, decided before its inbound row is written.
+pub(super) enum Plan<'d> {
+    /// Received before: the first copy and its ticket.
+    Duplicate {
+        of_message: i64,
+        ticket: Option<String>,
+    },
+    /// Refused by the `registered` policy.
+    Refused(&'d NewTicket),
+    FollowUp(Thread, &'d NewTicket),
+    /// A new ticket with its status, continuing a long-closed one.
+    NewTicket(&'d NewTicket, TicketStatus, Option<Thread>),
+    Ignored(&'d str, &'d String),
+    Rejected(&'d str, &'d String),
+}
+
+impl Plan<'_> {
+    /// The outcome, reason and detail recorded on the inbound row.
+    pub(super) fn outcome(&self) -> (InboundOutcome, Option<&str>, Option<&str>) {
+        match self {
+            Plan::Duplicate { .. } => (InboundOutcome::Duplicate, None, None),
+            Plan::Refused(_) => (
+                InboundOutcome::Rejected,
+                Some(UNREGISTERED),
+                Some("the sender is not a registered customer (senders.policy = \"registered\")"),
+            ),
+            Plan::FollowUp(thread, _) => (InboundOutcome::Comment, Some(thread.via.as_str()), None),
+            Plan::NewTicket(..) => (InboundOutcome::Ticket, None, None),
+            Plan::Ignored(reason, detail) => (
+                InboundOutcome::Ignored,
+                Some(*reason),
+                Some(detail.as_str()),
+            ),
+            Plan::Rejected(reason, detail) => (
+                InboundOutcome::Rejected,
+                Some(*reason),
+                Some(detail.as_str()),
+            ),
+        }
+    }
+}
+
+/// The reject reason of a sender refused by the `registered` policy.
+pub const UNREGISTERED: &str = "unregistered-sender";
+
+impl Store {
+    /// What filing a message that is not a duplicate will do: a follow-up,
+    /// a new ticket (open, held or refused by the sender policy), ignored or
+    /// rejected. Also used to file a quarantined message again
+    /// (`refile.rs`).
+    pub(super) async fn plan_filing<'d>(
+        &self,
+        tx: &mut WriteTx,
+        decision: &'d Decision,
+    ) -> Result<Plan<'d>, StoreError> {
+        Ok(match &decision.outcome {
+            Outcome::Ticket { ticket } => {
+                let thread = self
+                    .find_thread(tx, &decision.message, &ticket.reporter.email)
+                    .await?;
+                match thread {
+                    Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
+                        Plan::FollowUp(thread, ticket)
+                    }
+                    follows => match self.admitted(tx, &ticket.reporter.email).await? {
+                        Admitted::Refused => Plan::Refused(ticket),
+                        Admitted::Held => Plan::NewTicket(ticket, TicketStatus::Held, follows),
+                        Admitted::Open => Plan::NewTicket(ticket, TicketStatus::Open, follows),
+                    },
+                }
+            }
+            Outcome::Ignored { reason, detail } => Plan::Ignored(reason.as_str(), detail),
+            Outcome::Rejected { reason, detail } => Plan::Rejected(reason.as_str(), detail),
+        })
+    }
+
+    /// Does what a plan says for a message whose inbound row is written:
+    /// the ticket or comment with its mail, the bounce, the sender's notice.
+    pub(super) async fn carry_out(
+        &self,
+        tx: &mut WriteTx,
+        plan: Plan<'_>,
+        inbound_id: i64,
+        decision: &Decision,
+    ) -> Result<Filed, StoreError> {
+        Ok(match plan {
+            Plan::Duplicate { of_message, ticket } => Filed::Duplicate { of_message, ticket },
+            Plan::Refused(ticket) => {
+                if let Some(mail) = self
+                    .replies
+                    .as_ref()
+                    .and_then(|p| p.unregistered(ticket, &decision.message))
+                {
+                    self.enqueue_planned(tx, None, vec![mail]).await?;
+                }
+                Filed::Rejected {
+                    reason: UNREGISTERED.to_owned(),
+                }
+            }
+            Plan::FollowUp(thread, ticket) => {
+                self.add_follow_up(tx, &thread, inbound_id, ticket, &decision.message)
+                    .await?;
+                Filed::Comment { key: thread.key }
+            }
+            Plan::NewTicket(ticket, status, follows) => {
+                // A ticket continuing an old one is described by what was
+                // written now; the quoted history is the old ticket's.
+                let continuing;
+                let ticket = match &follows {
+                    Some(_) if !ticket.reply.is_empty() => {
+                        continuing = NewTicket {
+                            description: ticket.reply.clone(),
+                            ..ticket.clone()
+                        };
+                        &continuing
+                    }
+                    _ => ticket,
+                };
+                let key = self
+                    .create_ticket(
+                        tx,
+                        ticket,
+                        &decision.message,
+                        inbound_id,
+                        status,
+                        follows.as_ref().map(|t| t.ticket_id),
+                    )
+                    .await?;
+                if let Some(old) = follows {
+                    let event = NewEvent {
+                        ticket_id: old.ticket_id,
+                        kind: "follow-up",
+                        field: None,
+                        old: None,
+                        new: Some(&key),
+                        detail: Some("a follow-up after the reopen window opened a new ticket"),
+                        actor: &ticket.reporter.email,
+                        public: true,
+                    };
+                    Self::record_event(tx, &event).await?;
+                }
+                Filed::Ticket { key }
+            }
+            Plan::Ignored(reason, _) => {
+                if let Some(bounce) = &decision.message.bounce {
+                    self.record_bounce(tx, inbound_id, bounce).await?;
+                }
+                Filed::Ignored {
+                    reason: reason.to_owned(),
+                }
+            }
+            Plan::Rejected(reason, _) => Filed::Rejected {
+                reason: reason.to_owned(),
+            },
+        })
+    }
+}

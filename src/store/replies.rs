@@ -1,0 +1,139 @@
+//! The mail filing sends: the reply planner the store consults inside
+//! the filing transaction, the per-address limit on automatic mail, and
+//! a planner whose every mail is kept but not sent (`mailgate import`).
+
+use std::sync::Arc;
+
+use super::sql::{self, WriteTx};
+use super::{ConversationEvent, OutgoingMail, Store, StoreError, ThreadContext, now};
+use crate::intake::{MessageFacts, NewTicket};
+use crate::model::TicketStatus;
+
+/// A ticket just created, inside its filing transaction.
+pub struct CreatedTicket<'a> {
+    pub key: &'a str,
+    pub tracking_token: &'a str,
+    /// `open`, or `held` under the `hold` policy.
+    pub status: TicketStatus,
+    pub ticket: &'a NewTicket,
+    pub message: &'a MessageFacts,
+    /// The language recorded for the customer, which wins over the
+    /// message's.
+    pub customer_language: Option<crate::model::Language>,
+}
+
+/// Decides which mail a new ticket sends. Called inside the filing
+/// transaction, so the rows are written with the ticket or not at all.
+pub trait ReplyPlanner: Send + Sync {
+    fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail>;
+
+    /// The answer to a sender refused by the `registered` policy.
+    fn unregistered(&self, _ticket: &NewTicket, _message: &MessageFacts) -> Option<OutgoingMail> {
+        None
+    }
+
+    /// The mail something that happened on a ticket sends.
+    fn conversation(
+        &self,
+        _ticket: &ThreadContext,
+        _event: &ConversationEvent<'_>,
+    ) -> Vec<OutgoingMail> {
+        Vec::new()
+    }
+}
+
+impl Store {
+    /// The reason to hold back an automatic mail to these recipients, when
+    /// one of them already got the limit within the last hour.
+    async fn over_auto_reply_limit(
+        &self,
+        tx: &mut WriteTx,
+        recipients: &[String],
+        queued_with: &[OutgoingMail],
+    ) -> Result<Option<String>, StoreError> {
+        let since = (chrono::Utc::now() - chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        for recipient in recipients {
+            let alongside = queued_with
+                .iter()
+                .filter(|m| {
+                    m.automatic && m.suppressed.is_none() && m.recipients.join(",") == *recipient
+                })
+                .count() as i64;
+            let count: i64 = alongside
+                + sql::query(
+                    "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
+                   AND status IN ('pending', 'sent') AND created_at >= $2",
+                )
+                .bind(recipient)
+                .bind(&since)
+                .fetch_one(tx)
+                .await?
+                .try_get::<i64>(0)?;
+            if count >= self.auto_reply_limit {
+                return Ok(Some(format!(
+                    "{recipient} already got {count} automatic mails within the hour (senders.auto_reply_limit)"
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Queues what a planner decided, holding back automatic mail over the
+    /// per-address limit. Returns how many mails will be sent.
+    pub(super) async fn enqueue_planned(
+        &self,
+        tx: &mut WriteTx,
+        ticket_id: Option<i64>,
+        mut mails: Vec<OutgoingMail>,
+    ) -> Result<usize, StoreError> {
+        let at = now();
+        for i in 0..mails.len() {
+            if mails[i].automatic && mails[i].suppressed.is_none() {
+                // The limit counts what is queued already, this call's
+                // earlier mails included (they are written below).
+                let earlier = &mails[..i];
+                mails[i].suppressed = self
+                    .over_auto_reply_limit(tx, &mails[i].recipients, earlier)
+                    .await?;
+            }
+        }
+        Self::enqueue(tx, ticket_id, &mails, &at).await?;
+        Ok(mails.iter().filter(|m| m.suppressed.is_none()).count())
+    }
+}
+
+/// A planner whose every mail is suppressed.
+pub(super) struct Suppressing {
+    pub(super) inner: Arc<dyn ReplyPlanner>,
+    pub(super) reason: String,
+}
+
+impl Suppressing {
+    fn mark(&self, mut mail: OutgoingMail) -> OutgoingMail {
+        mail.suppressed.get_or_insert_with(|| self.reason.clone());
+        mail
+    }
+}
+
+impl ReplyPlanner for Suppressing {
+    fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail> {
+        let mails = self.inner.plan(created);
+        mails.into_iter().map(|m| self.mark(m)).collect()
+    }
+
+    fn unregistered(&self, ticket: &NewTicket, message: &MessageFacts) -> Option<OutgoingMail> {
+        self.inner
+            .unregistered(ticket, message)
+            .map(|m| self.mark(m))
+    }
+
+    fn conversation(
+        &self,
+        ticket: &ThreadContext,
+        event: &ConversationEvent<'_>,
+    ) -> Vec<OutgoingMail> {
+        let mails = self.inner.conversation(ticket, event);
+        mails.into_iter().map(|m| self.mark(m)).collect()
+    }
+}

@@ -1,0 +1,103 @@
+//! Write transactions on either backend: begun with the durability their
+//! commit promises, committed, or rolled back when dropped.
+
+use sqlx::{Any, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use super::sqlite::{SqliteWriter, from_sqlite};
+use crate::store::StoreError;
+
+/// A write transaction, committed with [`WriteTx::commit`] and rolled back
+/// when dropped without it.
+pub(in crate::store) struct WriteTx(pub(super) Inner);
+
+pub(super) enum Inner {
+    /// The process's SQLite writer, held for the transaction: writers of
+    /// one process queue on its lock instead of SQLite's busy handler.
+    /// With the connection's count of changed rows when it began.
+    Sqlite(OwnedMutexGuard<SqliteWriter>, u64),
+    Postgres(Transaction<'static, Any>),
+    /// Committed.
+    Done,
+}
+
+/// What a commit promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Durability {
+    /// On disk when the commit returns: anything acted on afterwards (a
+    /// message marked done on the server) can rely on it.
+    Flushed,
+    /// Survives the process being killed, not the machine losing power:
+    /// for bookkeeping whose loss costs at most an attempt made again (the
+    /// sender's claims and outcomes). Its commit does not wait for the
+    /// disk, and the next flushed commit takes it to disk too.
+    Deferred,
+}
+
+impl WriteTx {
+    /// Begins on SQLite with `BEGIN IMMEDIATE`: a deferred transaction
+    /// that reads then writes cannot wait for another process's writer and
+    /// fails at once, where this one waits (busy_timeout) for its turn.
+    pub(in crate::store) fn sqlite(
+        writer: OwnedMutexGuard<SqliteWriter>,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
+        // The level is set outside the transaction, as SQLite requires;
+        // in WAL mode NORMAL skips the commit's fsync only.
+        writer
+            .conn
+            .execute_batch(match durability {
+                Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
+                Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
+            })
+            .map_err(from_sqlite)?;
+        let changes = writer.conn.total_changes();
+        Ok(WriteTx(Inner::Sqlite(writer, changes)))
+    }
+
+    pub(in crate::store) async fn postgres(
+        mut tx: Transaction<'static, Any>,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
+        if durability == Durability::Deferred {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(WriteTx(Inner::Postgres(tx)))
+    }
+
+    pub(in crate::store) async fn commit(mut self) -> Result<(), StoreError> {
+        match std::mem::replace(&mut self.0, Inner::Done) {
+            Inner::Sqlite(writer, changes) => {
+                if let Err(e) = writer.conn.execute_batch("COMMIT") {
+                    // A failed COMMIT may leave the transaction open.
+                    let _ = writer.conn.execute_batch("ROLLBACK");
+                    return Err(from_sqlite(e));
+                }
+                // Most of the sender's rounds change nothing.
+                if writer.conn.total_changes() > changes {
+                    writer.wrote();
+                }
+                Ok(())
+            }
+            Inner::Postgres(tx) => Ok(tx.commit().await?),
+            Inner::Done => Ok(()),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Inner::Sqlite(writer, _) = &self.0
+            && !writer.conn.is_autocommit()
+        {
+            // Not committed: an error or a cancelled future.
+            let _ = writer.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+pub(super) fn ended() -> StoreError {
+    StoreError::Other("statement after the end of its transaction".into())
+}
