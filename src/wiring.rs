@@ -42,6 +42,10 @@ fn replies_for(settings: &Settings) -> Result<Replies, StoreError> {
         tracking_base: settings.tickets.tracking_url.clone(),
         vocabulary: settings.intake.vocabulary.clone(),
         default_language: settings.default_language,
+        team_language: settings
+            .tickets
+            .team_language
+            .unwrap_or(settings.default_language),
         no_reply_patterns: settings.no_reply_patterns.clone(),
         team_replies_through_us: !settings.tickets.conversations.team_addresses.is_empty(),
         confirm_follow_ups: settings.tickets.confirm_follow_ups,

@@ -113,6 +113,17 @@ async fn confirmation_and_notification_are_delivered_once() {
         text.contains("« Zephyr »") && text.contains("Atlas, Nova"),
         "unrecognised value and accepted ones:\n{text}"
     );
+    // The customer's words, not the stored names; the unrecognised value
+    // is named by its French field name.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for wanted in [
+        "Gravité : Haute",
+        "Type de demande : Assistance",
+        "Produits : « Zephyr »",
+    ] {
+        assert!(flat.contains(wanted), "{wanted:?} in:\n{text}");
+    }
+    assert!(!flat.contains("Gravité : high"), "{text}");
 
     let notification = messages
         .iter()
@@ -121,6 +132,14 @@ async fn confirmation_and_notification_are_delivered_once() {
         .expect("notification");
     assert_eq!(notification.header("x-mailgate-ticket"), Some("SUP-1"));
     assert_eq!(notification.header("x-mailgate-severity"), Some("high"));
+    // The team reads its own language (outbox.language, English here),
+    // whatever the customer's.
+    let team_text = notification.text_body.clone().unwrap();
+    let team_flat = team_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        team_flat.contains("Severity: High") && team_flat.contains("Request type: Support request"),
+        "{team_text}"
+    );
     assert_eq!(notification.reply_to.unwrap().email, "marie.dupont@acme.fr");
 
     // Nothing is sent twice.

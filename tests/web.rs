@@ -317,8 +317,15 @@ async fn the_page_in_english_and_french_shows_only_public_things_escaped() {
     site.story().await;
     let token = site.token("SUP-1").await;
 
-    let response = site
+    // The customer wrote in French: the page is French whatever the browser
+    // asks, until the reader follows the link to the other language.
+    let recorded = site
         .get(&format!("/t/{token}"), Some("en-US,en;q=0.9,fr;q=0.5"))
+        .await;
+    assert_eq!(header(&recorded, "content-language"), "fr");
+    assert!((recorded.text().await.unwrap()).contains("href=\"?lang=en\""));
+    let response = site
+        .get(&format!("/t/{token}?lang=en"), Some("fr-FR,fr"))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
@@ -384,11 +391,14 @@ async fn the_page_in_english_and_french_shows_only_public_things_escaped() {
     assert!(!french.contains("2019 build"));
     let plain_fr = site.get(&format!("/t/{token}"), Some("fr")).await;
     assert!(plain_fr.text().await.unwrap().contains("Résolue"));
-    // No header, or only other languages: English.
+    // No header, or only other languages: the customer's language still;
+    // a language we do not write is no choice.
     let default = site.get(&format!("/t/{token}"), None).await;
-    assert!(default.text().await.unwrap().contains("Resolved"));
-    let german = site.get(&format!("/t/{token}"), Some("de-DE,de")).await;
-    assert!(german.text().await.unwrap().contains("Resolved"));
+    assert!(default.text().await.unwrap().contains("Résolue"));
+    let german = site
+        .get(&format!("/t/{token}?lang=de"), Some("de-DE,de"))
+        .await;
+    assert!(german.text().await.unwrap().contains("Résolue"));
 
     // The home page says what this is and lists nothing.
     let home = site.get("/", Some("fr")).await;

@@ -81,6 +81,7 @@ pub struct RawTickets {
     pub confirm_follow_ups: bool,
     pub allow_field_changes: String,
     pub reopen_window: String,
+    pub team_language: Option<String>,
 }
 
 impl Default for RawTickets {
@@ -95,6 +96,7 @@ impl Default for RawTickets {
             confirm_follow_ups: false,
             allow_field_changes: "reporter".into(),
             reopen_window: "30days".into(),
+            team_language: None,
         }
     }
 }
@@ -341,4 +343,14 @@ pub struct RawTerm {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// `labels = { fr = "Haute", en = "High" }`.
+    #[serde(default)]
+    pub labels: RawLabels,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLabels {
+    pub fr: Option<String>,
+    pub en: Option<String>,
 }

@@ -32,6 +32,60 @@ fn the_example_file_is_valid() {
 }
 
 #[test]
+fn labels_per_language_and_the_team_language() {
+    use crate::model::Language;
+    let s = from_toml(
+        r#"
+        [tickets]
+        team_language = "fr"
+        [[severities]]
+        name = "blocking"
+        labels = { fr = "Bloquante", en = "Blocking" }
+        [[severities]]
+        name = "medium"
+        labels = { fr = "Normale" }
+        [[products]]
+        name = "atlas"
+        labels = { en = "Atlas ERP" }
+        "#,
+    )
+    .unwrap();
+    let v = &s.intake.vocabulary;
+    assert_eq!(v.severities.label("blocking", Language::Fr), "Bloquante");
+    assert_eq!(v.severities.label("medium", Language::En), "Normale");
+    assert_eq!(v.products.label("atlas", Language::Fr), "Atlas ERP");
+    // A label is also a word customers may write.
+    assert_eq!(v.severities.exact("bloquante"), Some("blocking"));
+    assert_eq!(s.tickets.team_language, Some(Language::Fr));
+
+    // A label naming another term, an unknown language: refused with the key.
+    let problems = from_toml(
+        r#"
+        [tickets]
+        team_language = "de"
+        [[products]]
+        name = "atlas"
+        [[products]]
+        name = "nova"
+        labels = { fr = "Atlas" }
+        "#,
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"tickets.team_language"), "{problems:?}");
+    assert!(keys.contains(&"products[1]"), "{problems:?}");
+    let unknown = config::Config::builder()
+        .add_source(config::File::from_str(
+            "[[products]]\nname = \"a\"\nlabels = { de = \"A\" }\n",
+            config::FileFormat::Toml,
+        ))
+        .build()
+        .unwrap()
+        .try_deserialize::<RawSettings>();
+    assert!(unknown.is_err(), "a language we do not write is refused");
+}
+
+#[test]
 fn every_problem_is_reported_at_once_with_its_key() {
     let problems = from_toml(
         r#"

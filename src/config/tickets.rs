@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::checker::Checker;
 use super::raw::RawTickets;
-use crate::model::{EmailAddress, FieldChangePolicy, valid_prefix};
+use crate::model::{EmailAddress, FieldChangePolicy, Language, valid_prefix};
 
 #[derive(Debug, Clone)]
 pub struct TicketSettings {
@@ -14,6 +14,8 @@ pub struct TicketSettings {
     pub team_address: Option<String>,
     pub confirm_follow_ups: bool,
     pub conversations: ConversationRules,
+    /// The language of mail to the team; `None`: `outbox.language`.
+    pub team_language: Option<Language>,
 }
 
 /// How conversations behave, from `[tickets]`.
@@ -82,6 +84,8 @@ pub(super) fn tickets(c: &mut Checker, raw: &RawTickets) -> TicketSettings {
         tracking_url: raw.tracking_url.clone(),
         team_address,
         confirm_follow_ups: raw.confirm_follow_ups,
+        team_language: (raw.team_language.as_ref())
+            .and_then(|l| c.language("tickets.team_language", l)),
         conversations: ConversationRules {
             team_addresses,
             allow_field_changes,

@@ -6,13 +6,17 @@ use std::collections::HashMap;
 use super::checker::Checker;
 use super::raw::{RawSettings, RawTerm};
 use crate::model::vocabulary::term_key;
-use crate::model::{Term, Terms, Vocabulary};
+use crate::model::{Labels, Term, Terms, Vocabulary};
 
 fn to_terms(raw: &[RawTerm]) -> Vec<Term> {
     raw.iter()
         .map(|t| Term {
             name: t.name.trim().to_owned(),
             aliases: t.aliases.clone(),
+            labels: Labels {
+                fr: t.labels.fr.clone().filter(|l| !l.trim().is_empty()),
+                en: t.labels.en.clone().filter(|l| !l.trim().is_empty()),
+            },
         })
         .collect()
 }
@@ -24,7 +28,11 @@ fn check_terms(c: &mut Checker, key: &str, terms: &[RawTerm]) {
         if term.name.trim().is_empty() {
             c.problem(format!("{key}[{i}].name"), "must not be empty");
         }
-        for word in std::iter::once(&term.name).chain(&term.aliases) {
+        let labels = [&term.labels.fr, &term.labels.en];
+        let words = std::iter::once(&term.name)
+            .chain(&term.aliases)
+            .chain(labels.into_iter().flatten());
+        for word in words {
             if let Some(other) = seen.insert(term_key(word), &term.name)
                 && other != term.name
             {

@@ -28,6 +28,35 @@ impl Field {
             Field::RequestType => "request_type",
         }
     }
+
+    /// What the field is called for people: in mails, on pages.
+    pub fn label(self, language: crate::model::Language) -> &'static str {
+        use crate::model::Language::{En, Fr};
+        match (self, language) {
+            (Field::Severity, Fr) => "Gravité",
+            (Field::Severity, En) => "Severity",
+            (Field::Products, Fr) => "Produits",
+            (Field::Products, En) => "Products",
+            (Field::RequestType, Fr) => "Type de demande",
+            (Field::RequestType, En) => "Request type",
+        }
+    }
+
+    /// The field named `name` in JSON and the database.
+    pub fn parse(name: &str) -> Option<Field> {
+        [Field::Severity, Field::Products, Field::RequestType]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
+
+    /// The terms of this field in `vocabulary`.
+    pub fn terms(self, vocabulary: &crate::model::Vocabulary) -> &crate::model::Terms {
+        match self {
+            Field::Severity => &vocabulary.severities,
+            Field::Products => &vocabulary.products,
+            Field::RequestType => &vocabulary.request_types,
+        }
+    }
 }
 
 /// Where a field value was read.

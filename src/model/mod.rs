@@ -21,4 +21,4 @@ pub use named::{Named, NotInSet, parse_named};
 pub use policy::{FieldChangePolicy, SenderPolicy};
 pub use status::{AuthorRole, InboundOutcome, OutboxStatus, SourceKind, TicketStatus, Visibility};
 pub use ticket_key::{TicketKey, valid_prefix};
-pub use vocabulary::{Term, Terms, Vocabulary};
+pub use vocabulary::{Labels, Term, Terms, Vocabulary};

@@ -3,14 +3,25 @@
 
 use std::collections::HashMap;
 
+use super::Language;
 use super::text::fold;
 
 /// One entry of a vocabulary: the canonical `name` shown in JSON output and
-/// the aliases customers may write instead (French and English).
+/// stored, the aliases customers may write instead (French and English),
+/// and what people read in each language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub name: String,
     pub aliases: Vec<String>,
+    pub labels: Labels,
+}
+
+/// A term's display label per language; a missing one falls back to the
+/// other language, then to the name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    pub fr: Option<String>,
+    pub en: Option<String>,
 }
 
 impl Term {
@@ -18,7 +29,27 @@ impl Term {
         Term {
             name: name.to_owned(),
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            labels: Labels::default(),
         }
+    }
+
+    /// The same term, read as `fr` by French customers and `en` by English ones.
+    #[must_use]
+    pub fn labelled(mut self, fr: &str, en: &str) -> Self {
+        self.labels = Labels {
+            fr: Some(fr.to_owned()),
+            en: Some(en.to_owned()),
+        };
+        self
+    }
+
+    /// What a person reads for this term in `language`.
+    pub fn label(&self, language: Language) -> &str {
+        let (first, second) = match language {
+            Language::Fr => (&self.labels.fr, &self.labels.en),
+            Language::En => (&self.labels.en, &self.labels.fr),
+        };
+        first.as_deref().or(second.as_deref()).unwrap_or(&self.name)
     }
 }
 
@@ -39,12 +70,17 @@ pub fn term_key(text: &str) -> String {
 }
 
 impl Terms {
-    /// Builds the index. When two terms claim the same alias the first one
-    /// keeps it; configuration validation reports such clashes beforehand.
+    /// Builds the index over names, aliases and labels (what customers read
+    /// is also what they may write back). When two terms claim the same word
+    /// the first one keeps it; configuration validation reports such clashes beforehand.
     pub fn new(terms: Vec<Term>) -> Self {
         let mut index = HashMap::new();
         for (i, term) in terms.iter().enumerate() {
-            for word in std::iter::once(&term.name).chain(&term.aliases) {
+            let labels = [&term.labels.fr, &term.labels.en];
+            let words = std::iter::once(&term.name)
+                .chain(&term.aliases)
+                .chain(labels.into_iter().flatten());
+            for word in words {
                 index.entry(term_key(word)).or_insert(i);
             }
         }
@@ -57,6 +93,24 @@ impl Terms {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.terms.iter().map(|t| t.name.as_str())
+    }
+
+    /// What a person reads in `language` for the stored `name`: its label,
+    /// or the name itself when no term has it (a term since removed from
+    /// the configuration).
+    pub fn label<'a>(&'a self, name: &'a str, language: Language) -> &'a str {
+        self.terms
+            .iter()
+            .find(|t| t.name == name)
+            .map_or(name, |t| t.label(language))
+    }
+
+    /// The labels of stored names, in their order.
+    pub fn labels(&self, names: &[String], language: Language) -> Vec<String> {
+        names
+            .iter()
+            .map(|n| self.label(n, language).to_owned())
+            .collect()
     }
 
     /// The canonical name whose name or alias is exactly `text` (folded).
@@ -98,6 +152,20 @@ pub struct Vocabulary {
     pub default_request_type: String,
 }
 
+impl Default for Vocabulary {
+    /// The built-in vocabulary: what applies with no `[[severities]]`,
+    /// `[[request_types]]` nor `[[products]]` configured.
+    fn default() -> Self {
+        Vocabulary {
+            severities: Terms::new(Vocabulary::default_severities()),
+            products: Terms::default(),
+            request_types: Terms::new(Vocabulary::default_request_types()),
+            default_severity: "medium".into(),
+            default_request_type: "support".into(),
+        }
+    }
+}
+
 impl Vocabulary {
     /// Built-in severities: four levels with French and English aliases and
     /// the P1–P4 shorthand support teams use.
@@ -118,7 +186,8 @@ impl Vocabulary {
                     "sev1",
                     "fatal",
                 ],
-            ),
+            )
+            .labelled("Critique", "Critical"),
             Term::new(
                 "high",
                 &[
@@ -134,20 +203,23 @@ impl Vocabulary {
                     "p2",
                     "sev2",
                 ],
-            ),
+            )
+            .labelled("Haute", "High"),
             Term::new(
                 "medium",
                 &[
                     "normale", "normal", "moyenne", "moyen", "modere", "moderee", "moderate", "p3",
                     "sev3",
                 ],
-            ),
+            )
+            .labelled("Moyenne", "Medium"),
             Term::new(
                 "low",
                 &[
                     "basse", "bas", "mineur", "mineure", "minor", "faible", "trivial", "p4", "sev4",
                 ],
-            ),
+            )
+            .labelled("Basse", "Low"),
         ]
     }
 
@@ -168,7 +240,8 @@ impl Vocabulary {
                     "demande d'assistance",
                     "demande de support",
                 ],
-            ),
+            )
+            .labelled("Assistance", "Support request"),
             Term::new(
                 "feature",
                 &[
@@ -181,7 +254,8 @@ impl Vocabulary {
                     "demande d'evolution",
                     "suggestion",
                 ],
-            ),
+            )
+            .labelled("Nouvelle fonctionnalité", "Feature request"),
         ]
     }
 }
@@ -233,6 +307,24 @@ mod tests {
         assert_eq!(products.exact("Atlas ERP"), Some("Atlas"));
         assert_eq!(products.exact("atlas_erp"), Some("Atlas"));
         assert_eq!(products.exact("ATLAS"), Some("Atlas"));
+    }
+
+    #[test]
+    fn labels_follow_the_language_and_fall_back() {
+        let severities = severities();
+        assert_eq!(severities.label("high", Language::Fr), "Haute");
+        assert_eq!(severities.label("high", Language::En), "High");
+        let types = Terms::new(Vocabulary::default_request_types());
+        assert_eq!(types.label("support", Language::Fr), "Assistance");
+        assert_eq!(types.label("feature", Language::En), "Feature request");
+        // A term with one label reads it in both; none, its name; an
+        // unknown stored name stays as stored.
+        let mut only_fr = Term::new("Atlas", &[]);
+        only_fr.labels.fr = Some("Atlas ERP".into());
+        let products = Terms::new(vec![only_fr, Term::new("Borealis", &[])]);
+        assert_eq!(products.label("Atlas", Language::En), "Atlas ERP");
+        assert_eq!(products.label("Borealis", Language::Fr), "Borealis");
+        assert_eq!(products.label("Gone", Language::Fr), "Gone");
     }
 
     #[test]

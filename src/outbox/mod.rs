@@ -17,9 +17,11 @@ use crate::intake::Field;
 use crate::intake::thread::marker;
 use crate::intake::{MessageFacts, NewTicket};
 use crate::model::{Language, TicketStatus, Vocabulary};
-use crate::store::{ConversationEvent, CreatedTicket, OutgoingMail, ReplyPlanner, ThreadContext};
+use crate::store::{
+    ConversationEvent, CreatedTicket, FieldChange, OutgoingMail, ReplyPlanner, ThreadContext,
+};
 use render::{
-    AttachmentLine, ConversationFacts, Envelope, FileToSend, Templates, TicketFacts,
+    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, Templates, TicketFacts,
     UnrecognizedLine,
 };
 
@@ -35,6 +37,8 @@ pub struct Replies {
     pub vocabulary: Vocabulary,
     /// When the customer's language is unknown.
     pub default_language: Language,
+    /// Mail to the team (`tickets.team_language`).
+    pub team_language: Language,
     /// Local-part fragments of addresses that never get an automatic mail
     /// (`noreply`, `mailer-daemon`, `bounce`…), lower case.
     pub no_reply_patterns: Vec<String>,
@@ -77,8 +81,8 @@ pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
 }
 
 impl Replies {
-    fn facts(&self, created: &CreatedTicket<'_>) -> TicketFacts {
-        let mut facts = self.ticket_facts(created.ticket, created.key);
+    fn facts(&self, created: &CreatedTicket<'_>, language: Language) -> TicketFacts {
+        let mut facts = self.ticket_facts(created.ticket, created.key, language);
         facts.tracking_url = self.tracking_url(created.tracking_token);
         facts.marker = marker(created.key, created.tracking_token);
         facts
@@ -88,22 +92,24 @@ impl Replies {
         format!("{}/t/{token}", self.tracking_base.trim_end_matches('/'))
     }
 
-    fn ticket_facts(&self, t: &NewTicket, key: &str) -> TicketFacts {
+    /// A ticket's facts as a mail in `language` shows them: its terms and
+    /// field names in that language's words.
+    fn ticket_facts(&self, t: &NewTicket, key: &str, language: Language) -> TicketFacts {
+        let v = &self.vocabulary;
         let accepted = |field: Field| -> Vec<String> {
-            let terms = match field {
-                Field::Severity => &self.vocabulary.severities,
-                Field::Products => &self.vocabulary.products,
-                Field::RequestType => &self.vocabulary.request_types,
-            };
-            terms.names().map(str::to_owned).collect()
+            (field.terms(v).terms().iter())
+                .map(|term| term.label(language).to_owned())
+                .collect()
         };
         TicketFacts {
             key: key.to_owned(),
             summary: t.summary.clone(),
             description: t.description.clone(),
-            severity: t.severity.clone(),
-            products: t.products.clone(),
-            request_type: t.request_type.clone(),
+            severity: v.severities.label(&t.severity, language).to_owned(),
+            products: v.products.labels(&t.products, language),
+            request_type: v.request_types.label(&t.request_type, language).to_owned(),
+            severity_name: t.severity.clone(),
+            product_names: t.products.clone(),
             reporter: t.reporter.email.clone(),
             reporter_name: t.reporter.name.clone(),
             watchers: t.watchers.iter().map(|w| w.email.clone()).collect(),
@@ -120,7 +126,7 @@ impl Replies {
                 .unrecognized
                 .iter()
                 .map(|u| UnrecognizedLine {
-                    field: u.field.as_str().to_owned(),
+                    field: u.field.label(language).to_owned(),
                     value: u.value.clone(),
                     accepted: accepted(u.field),
                 })
@@ -148,8 +154,8 @@ impl Replies {
 
 impl ReplyPlanner for Replies {
     fn plan(&self, created: &CreatedTicket<'_>) -> Vec<OutgoingMail> {
-        let facts = self.facts(created);
         let language = self.language(created.customer_language, created.ticket);
+        let facts = self.facts(created, language);
         let parent = created
             .message
             .message_id
@@ -208,10 +214,11 @@ impl ReplyPlanner for Replies {
                 references: &[],
                 ..envelope
             };
+            let team_facts = self.facts(created, self.team_language);
             match render::team_notification(
                 &self.templates,
-                &facts,
-                language,
+                &team_facts,
+                self.team_language,
                 team,
                 self.team_replies_through_us,
                 &envelope,
@@ -234,7 +241,8 @@ impl ReplyPlanner for Replies {
     }
 
     fn unregistered(&self, ticket: &NewTicket, message: &MessageFacts) -> Option<OutgoingMail> {
-        let facts = self.ticket_facts(ticket, "");
+        let language = self.language(None, ticket);
+        let facts = self.ticket_facts(ticket, "", language);
         let id = new_message_id("registration", "reply", &self.from);
         let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
         let references: Vec<String> = parent.iter().cloned().collect();
@@ -247,12 +255,7 @@ impl ReplyPlanner for Replies {
             date: SystemTime::now(),
         };
         let suppressed = self.no_reply_reason(&facts.reporter);
-        match render::registration(
-            &self.templates,
-            &facts,
-            self.language(None, ticket),
-            &envelope,
-        ) {
+        match render::registration(&self.templates, &facts, language, &envelope) {
             Ok(raw) => Some(OutgoingMail {
                 kind: "registration".into(),
                 message_id: id,
@@ -302,14 +305,20 @@ struct MailSpec<'a> {
 
 impl Replies {
     fn conversation_facts(&self, ticket: &ThreadContext, language: Language) -> ConversationFacts {
+        let v = &self.vocabulary;
         ConversationFacts {
             key: ticket.key.clone(),
             summary: ticket.summary.clone(),
             status: ticket.status.to_string(),
             status_label: ticket.status.label_in_sentence(language),
-            severity: ticket.severity.clone(),
-            products: ticket.products.clone(),
-            request_type: ticket.request_type.clone(),
+            severity: v.severities.label(&ticket.severity, language).to_owned(),
+            products: v.products.labels(&ticket.products, language),
+            request_type: v
+                .request_types
+                .label(&ticket.request_type, language)
+                .to_owned(),
+            severity_name: ticket.severity.clone(),
+            product_names: ticket.products.clone(),
             reporter: ticket.reporter.email.clone(),
             reporter_name: ticket.reporter.name.clone(),
             watchers: ticket.watchers.clone(),
@@ -322,6 +331,30 @@ impl Replies {
             reopened: false,
             reopen_days: self.reopen_days,
         }
+    }
+
+    /// The customer's changes of fields, in `language`'s words.
+    fn change_lines(&self, changes: &[FieldChange], language: Language) -> Vec<ChangeLine> {
+        let words = |field: Field, value: &str| -> String {
+            let terms = field.terms(&self.vocabulary);
+            match field {
+                Field::Products => value
+                    .split(", ")
+                    .filter(|p| !p.is_empty())
+                    .map(|p| terms.label(p, language))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => terms.label(value, language).to_owned(),
+            }
+        };
+        changes
+            .iter()
+            .map(|c| ChangeLine {
+                field: c.field.label(language).to_owned(),
+                old: words(c.field, &c.old),
+                new: words(c.field, &c.new),
+            })
+            .collect()
     }
 
     /// One mail of a conversation, or nothing (logged) when it cannot be
@@ -392,15 +425,22 @@ impl Replies {
                 reopened,
                 message_id,
             } => {
-                facts.author = match &author.name {
+                let author_line = match &author.name {
                     Some(name) => format!("{name} <{}>", author.email),
                     None => author.email.clone(),
                 };
+                facts.author.clone_from(&author_line);
+                facts.changes = self.change_lines(changes, language);
                 facts.text = text.to_owned();
                 facts.attachments = attachment_lines(attachments);
-                facts.changes = changes.to_vec();
                 facts.reopened = reopened;
                 if let Some(team) = &self.team_address {
+                    let mut facts = self.conversation_facts(ticket, self.team_language);
+                    facts.author = author_line.clone();
+                    facts.text = text.to_owned();
+                    facts.attachments = attachment_lines(attachments);
+                    facts.changes = self.change_lines(changes, self.team_language);
+                    facts.reopened = reopened;
                     out.extend(self.mail(
                         ticket,
                         MailSpec {

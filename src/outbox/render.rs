@@ -15,7 +15,8 @@ mod templates;
 mod tests;
 
 pub use facts::{
-    AttachmentLine, ConversationFacts, Envelope, FileToSend, TicketFacts, UnrecognizedLine,
+    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, TicketFacts,
+    UnrecognizedLine,
 };
 pub use templates::{RenderError, Templates};
 
@@ -194,8 +195,8 @@ pub fn team_notification(
         reporter_name: ticket.reporter_name.as_deref(),
         reporter: &ticket.reporter,
         key: &ticket.key,
-        severity: &ticket.severity,
-        products: &ticket.products,
+        severity: &ticket.severity_name,
+        products: &ticket.product_names,
     };
     team_mail(envelope, mail, text)
 }
@@ -312,8 +313,8 @@ pub fn follow_up_notification(
         reporter_name: facts.reporter_name.as_deref(),
         reporter: &facts.reporter,
         key: &facts.key,
-        severity: &facts.severity,
-        products: &facts.products,
+        severity: &facts.severity_name,
+        products: &facts.product_names,
     };
     team_mail(envelope, mail, text)
 }

@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::model::{AuthorRole, Language, TicketStatus, Visibility};
+use crate::intake::Field;
+use crate::model::{AuthorRole, Language, TicketStatus, Visibility, Vocabulary};
 use crate::store::TicketRecord;
 
 mod format;
@@ -124,6 +125,7 @@ fn field_label(field: &str, language: Language) -> String {
 /// (delivery failures) never appear; neither does who in the team did what.
 pub fn render_ticket(
     ticket: &TicketRecord,
+    vocabulary: &Vocabulary,
     language: Language,
 ) -> Result<String, minijinja::Error> {
     let t = strings(language);
@@ -182,12 +184,17 @@ pub fn render_ticket(
         ));
     }
     for event in ticket.events.iter().filter(|e| e.public.0) {
+        let field = event.field.as_deref().and_then(Field::parse);
         let value = |v: &Option<String>| -> String {
             let v = v.as_deref().unwrap_or_default();
-            if event.kind == "status" {
-                status_label(v, language).to_owned()
-            } else {
-                v.to_owned()
+            match field {
+                _ if event.kind == "status" => status_label(v, language).to_owned(),
+                Some(Field::Products) => (v.split(", ").filter(|p| !p.is_empty()))
+                    .map(|p| vocabulary.products.label(p, language))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Some(field) => field.terms(vocabulary).label(v, language).to_owned(),
+                None => v.to_owned(),
             }
         };
         let entry = match event.kind.as_str() {
@@ -224,9 +231,14 @@ pub fn render_ticket(
         summary: &ticket.summary,
         status: ticket.status.as_str(),
         status_label: ticket.status.label(language),
-        severity: &ticket.severity,
-        products: ticket.products.join(", "),
-        request_type: &ticket.request_type,
+        severity: vocabulary.severities.label(&ticket.severity, language),
+        products: vocabulary
+            .products
+            .labels(&ticket.products, language)
+            .join(", "),
+        request_type: vocabulary
+            .request_types
+            .label(&ticket.request_type, language),
         created: when(&ticket.created_at, language),
         updated: when(&ticket.updated_at, language),
         timeline: timeline.into_iter().map(|(_, entry)| entry).collect(),

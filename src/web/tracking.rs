@@ -2,8 +2,8 @@
 //! attachments. Handlers only look up and answer; the pages come from
 //! [`super::page`], the header values from the pure functions below.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{
     CONTENT_DISPOSITION, CONTENT_LANGUAGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, RETRY_AFTER, VARY,
 };
@@ -14,7 +14,7 @@ use tracing::error;
 use super::AppState;
 use super::page::{self, Notice};
 use crate::model::Language;
-use crate::store::StoreError;
+use crate::store::{StoreError, TicketRecord};
 
 fn language(headers: &HeaderMap) -> Language {
     page::negotiate(
@@ -79,25 +79,46 @@ pub(super) async fn not_found(headers: HeaderMap) -> Response {
     notice(StatusCode::NOT_FOUND, Notice::NotFound, language(&headers))
 }
 
-/// `GET /t/{token}`.
+/// `?lang=fr`: the reader's choice, from the page's switch link.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct LanguageChoice {
+    lang: Option<String>,
+}
+
+/// `GET /t/{token}`: in the language the reader chose, else the customer's
+/// recorded one, else what the browser asks for.
 pub(super) async fn ticket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    choice: Result<Query<LanguageChoice>, QueryRejection>,
     token: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let language = language(&headers);
+    let chosen = (choice.ok()).and_then(|Query(c)| c.lang.as_deref().and_then(Language::parse));
+    let asked = language(&headers);
     let Ok(Path(token)) = token else {
-        return notice(StatusCode::NOT_FOUND, Notice::NotFound, language);
+        return notice(
+            StatusCode::NOT_FOUND,
+            Notice::NotFound,
+            chosen.unwrap_or(asked),
+        );
     };
     match state.store.ticket_by_token(&token).await {
-        Ok(ticket) => match page::render_ticket(&ticket, language) {
-            Ok(body) => html(StatusCode::OK, language, body),
-            Err(e) => {
-                error!(error = %e, key = %ticket.key, "tracking page not rendered");
-                notice(StatusCode::INTERNAL_SERVER_ERROR, Notice::Error, language)
-            }
-        },
-        Err(e) => failure(&e, language),
+        Ok(ticket) => {
+            let recorded = ticket.language.as_deref().and_then(Language::parse);
+            let language = chosen.or(recorded).unwrap_or(asked);
+            ticket_page(&state, &ticket, language)
+        }
+        Err(e) => failure(&e, chosen.unwrap_or(asked)),
+    }
+}
+
+fn ticket_page(state: &AppState, ticket: &TicketRecord, language: Language) -> Response {
+    match page::render_ticket(ticket, &state.settings.intake.vocabulary, language) {
+        Ok(body) => html(StatusCode::OK, language, body),
+        Err(e) => {
+            error!(error = %e, key = %ticket.key, "tracking page not rendered");
+            notice(StatusCode::INTERNAL_SERVER_ERROR, Notice::Error, language)
+        }
     }
 }
 

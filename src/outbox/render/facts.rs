@@ -20,7 +20,17 @@ pub struct UnrecognizedLine {
     pub accepted: Vec<String>,
 }
 
-/// What the templates show of a ticket.
+/// A field the customer changed, in the words of the mail's language.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChangeLine {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// What the templates show of a ticket. `severity`, `products` and
+/// `request_type` are the labels in the mail's language; the `_name` fields
+/// are the canonical names (headers for mail filters use them).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TicketFacts {
     pub key: String,
@@ -29,6 +39,8 @@ pub struct TicketFacts {
     pub severity: String,
     pub products: Vec<String>,
     pub request_type: String,
+    pub severity_name: String,
+    pub product_names: Vec<String>,
     pub reporter: String,
     pub reporter_name: Option<String>,
     pub watchers: Vec<String>,
@@ -52,6 +64,8 @@ pub struct ConversationFacts {
     pub severity: String,
     pub products: Vec<String>,
     pub request_type: String,
+    pub severity_name: String,
+    pub product_names: Vec<String>,
     pub reporter: String,
     pub reporter_name: Option<String>,
     pub watchers: Vec<String>,
@@ -61,7 +75,7 @@ pub struct ConversationFacts {
     pub author: String,
     pub text: String,
     pub attachments: Vec<AttachmentLine>,
-    pub changes: Vec<crate::store::FieldChange>,
+    pub changes: Vec<ChangeLine>,
     pub reopened: bool,
     pub reopen_days: i64,
 }

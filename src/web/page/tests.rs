@@ -162,7 +162,7 @@ fn ticket() -> TicketRecord {
 
 #[test]
 fn the_page_escapes_and_shows_only_what_is_public() {
-    let html = render_ticket(&ticket(), Language::En).unwrap();
+    let html = render_ticket(&ticket(), &Vocabulary::default(), Language::En).unwrap();
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains("SUP-7"));
     assert!(!html.contains("<script"), "{html}");
@@ -196,13 +196,21 @@ fn the_page_escapes_and_shows_only_what_is_public() {
 
 #[test]
 fn the_page_speaks_french() {
-    let html = render_ticket(&ticket(), Language::Fr).unwrap();
+    let html = render_ticket(&ticket(), &Vocabulary::default(), Language::Fr).unwrap();
     assert!(html.contains("<html lang=\"fr\">"));
     assert!(html.contains("Résolue"));
     assert!(html.contains("Ouverte →"));
     assert!(html.contains("Équipe support"));
     assert!(html.contains("Gravité"));
     assert!(html.contains("3 mai 2024 à 09:00 UTC"));
+    // The terms in the reader's words, and a way to the other language.
+    assert!(html.contains("<dd>Haute</dd>"), "{html}");
+    assert!(html.contains("<dd>Assistance</dd>"), "{html}");
+    assert!(!html.contains("<dd>high</dd>"), "{html}");
+    assert!(html.contains("href=\"?lang=en\""), "{html}");
+    let english = render_ticket(&ticket(), &Vocabulary::default(), Language::En).unwrap();
+    assert!(english.contains("<dd>High</dd>") && english.contains("<dd>Support request</dd>"));
+    assert!(english.contains("href=\"?lang=fr\""));
 }
 
 #[test]
