@@ -77,16 +77,7 @@ impl Store {
         .await?
         .try_get(0)?;
 
-        for (position, product) in ticket.products.iter().enumerate() {
-            sql::query(
-                "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
-            )
-            .bind(ticket_id)
-            .bind(position as i64)
-            .bind(product)
-            .execute(tx)
-            .await?;
-        }
+        Self::insert_products(tx, ticket_id, &ticket.products).await?;
         for watcher in &ticket.watchers {
             sql::query(
                 "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES ($1, $2, $3)
@@ -172,6 +163,25 @@ impl Store {
         .bind(at)
         .execute(tx)
         .await?;
+        Ok(())
+    }
+
+    /// A ticket's products, in their order (the ticket has none yet).
+    pub(super) async fn insert_products(
+        tx: &mut WriteTx,
+        ticket_id: i64,
+        products: &[String],
+    ) -> Result<(), StoreError> {
+        for (position, product) in products.iter().enumerate() {
+            sql::query(
+                "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
+            )
+            .bind(ticket_id)
+            .bind(position as i64)
+            .bind(product)
+            .execute(tx)
+            .await?;
+        }
         Ok(())
     }
 }

@@ -74,16 +74,7 @@ impl Store {
                 .bind(ticket_id)
                 .execute(tx)
                 .await?;
-            for (position, product) in new.iter().enumerate() {
-                sql::query(
-                    "INSERT INTO ticket_products (ticket_id, position, product) VALUES ($1, $2, $3)",
-                )
-                .bind(ticket_id)
-                .bind(position as i64)
-                .bind(product)
-                .execute(tx)
-                .await?;
-            }
+            Self::insert_products(tx, ticket_id, new).await?;
             changes.push(FieldChange {
                 field: Field::Products,
                 old: products.join(", "),
