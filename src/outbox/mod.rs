@@ -454,7 +454,7 @@ impl Replies {
                             render::follow_up_notification(
                                 templates,
                                 &facts,
-                                language,
+                                self.team_language,
                                 team,
                                 self.team_replies_through_us,
                                 e,

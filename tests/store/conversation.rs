@@ -133,8 +133,9 @@ async fn story(url: &str) {
         ]
     );
     let told = raw_of(&store, "SUP-1", "comment-notification").await;
+    // In the team's language (outbox.language, English), in words.
     assert!(
-        text_of(&told).contains("severity : medium → critical"),
+        text_of(&told).contains("Severity: Medium → Critical"),
         "{told}"
     );
     assert!(told.contains("In-Reply-To: <conv-2@acme.fr>"), "{told}");
