@@ -7,7 +7,7 @@ use super::messages::{defaults_for, failed, header_only};
 use crate::config::Settings;
 use crate::exit;
 use crate::intake;
-use crate::model::InboundOutcome;
+use crate::model::{InboundOutcome, SpamPolicy};
 use crate::store::{Filed, Retry, Store};
 
 /// Which messages `messages retry` files again.
@@ -26,7 +26,7 @@ enum Retried {
     Failed(u8),
 }
 
-async fn retry_one(settings: &Settings, store: &Store, id: i64) -> Retried {
+async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: bool) -> Retried {
     let m = match store.message(id).await {
         Ok(m) => m,
         Err(e) => {
@@ -56,11 +56,14 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64) -> Retried {
         eprintln!("mailgate: message {id} cannot be retried: {why}");
         return Retried::Refused;
     }
-    let decision = intake::decide(
-        &raw,
-        &settings.intake,
-        &defaults_for(settings, m.mailbox.as_deref()),
-    );
+    // Retrying one message by its id is the operator's word that it is no
+    // spam: the filter's verdict is not read again. `--all-quarantined`
+    // still honours it, or it would file every spam in quarantine.
+    let mut rules = std::borrow::Cow::Borrowed(&settings.intake);
+    if !spam_verdicts {
+        rules.to_mut().spam.policy = SpamPolicy::Off;
+    }
+    let decision = intake::decide(&raw, &rules, &defaults_for(settings, m.mailbox.as_deref()));
     match store.refile(id, &decision).await {
         Ok(Retry::Refiled { filed, was }) => {
             let described = match &filed {
@@ -92,6 +95,7 @@ pub(super) async fn execute(settings: &Settings, target: RetryTarget) -> u8 {
         Ok(store) => store,
         Err(status) => return status,
     };
+    let spam_verdicts = matches!(target, RetryTarget::AllQuarantined);
     let ids: Vec<i64> = match target {
         RetryTarget::One(id) => vec![id],
         RetryTarget::AllQuarantined => match store.messages(Some("rejected"), None).await {
@@ -106,7 +110,7 @@ pub(super) async fn execute(settings: &Settings, target: RetryTarget) -> u8 {
     let mut status = exit::OK;
     let mut counts = Counts::default();
     for id in ids {
-        match retry_one(settings, &store, id).await {
+        match retry_one(settings, &store, id, spam_verdicts).await {
             Retried::Filed(filed) => {
                 if matches!(filed, Filed::Rejected { .. }) {
                     status = status.max(exit::DATAERR);

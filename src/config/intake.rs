@@ -4,7 +4,7 @@
 use super::ByteSizeText;
 use super::checker::{Checker, parse_byte_size};
 use super::raw::RawIntake;
-use crate::model::{Language, Vocabulary};
+use crate::model::{Language, SpamPolicy, Vocabulary};
 
 /// The rules intake applies, built once from the configuration.
 #[derive(Debug, Clone)]
@@ -14,6 +14,25 @@ pub struct IntakeRules {
     /// Our own addresses, lower case: never a reporter nor a watcher.
     pub own_addresses: Vec<String>,
     pub max_message_size: usize,
+    pub spam: SpamRules,
+}
+
+/// How the receiving server's spam verdicts are honoured (`intake.spam`).
+#[derive(Debug, Clone, Copy)]
+pub struct SpamRules {
+    pub policy: SpamPolicy,
+    /// The Exchange spam confidence level from which a message is spam.
+    pub scl_level: u8,
+}
+
+impl Default for SpamRules {
+    /// Spam is kept out; SCL 5 is Exchange's own junk threshold.
+    fn default() -> Self {
+        SpamRules {
+            policy: SpamPolicy::Ignore,
+            scl_level: 5,
+        }
+    }
 }
 
 impl IntakeRules {
@@ -66,4 +85,19 @@ pub(super) fn own_addresses(c: &mut Checker, raw: &RawIntake) -> Vec<String> {
     (raw.own_addresses.iter().enumerate())
         .filter_map(|(i, address)| c.address(format!("intake.own_addresses[{i}]"), address))
         .collect()
+}
+
+/// `intake.spam` and `intake.spam_scl_level`.
+pub(super) fn spam_rules(c: &mut Checker, raw: &RawIntake) -> SpamRules {
+    let policy = c.named("intake.spam", &raw.spam, SpamPolicy::Ignore);
+    let scl_level = if let Ok(level @ 0..=9) = u8::try_from(raw.spam_scl_level) {
+        level
+    } else {
+        c.problem(
+            "intake.spam_scl_level",
+            "must be an Exchange spam confidence level from 0 to 9",
+        );
+        5
+    };
+    SpamRules { policy, scl_level }
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 pub use checker::parse_byte_size;
 pub use database::{DatabaseSettings, redact_url};
 pub use http::ApiToken;
-pub use intake::{IntakeRules, MailboxDefaults};
+pub use intake::{IntakeRules, MailboxDefaults, SpamRules};
 pub use mailboxes::{ImapAuth, MailboxSettings, PostAction, TokenSourceSettings};
 pub use maildirs::MaildirSettings;
 pub use outbox::OutboxSettings;
@@ -169,6 +169,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
     let mut c = checker::Checker::default();
     let database = database::database(&mut c, &raw.database);
     let max_message_size = intake::max_message_size(&mut c, &raw.intake);
+    let spam = intake::spam_rules(&mut c, &raw.intake);
     let tickets = tickets::tickets(&mut c, &raw.tickets);
     let http = http::http(&mut c, &raw.http);
     if let Some(level) = &raw.log.level
@@ -206,6 +207,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             key_prefix: tickets.key_prefix.clone(),
             own_addresses,
             max_message_size,
+            spam,
         },
         tickets,
         log_level: raw.log.level.clone(),

@@ -50,6 +50,8 @@ impl Default for RawDatabase {
 pub struct RawIntake {
     pub max_message_size: ByteSizeText,
     pub own_addresses: Vec<String>,
+    pub spam: String,
+    pub spam_scl_level: i64,
 }
 
 impl Default for RawIntake {
@@ -57,6 +59,8 @@ impl Default for RawIntake {
         RawIntake {
             max_message_size: ByteSizeText::Text("25MiB".into()),
             own_addresses: Vec::new(),
+            spam: "ignore".into(),
+            spam_scl_level: 5,
         }
     }
 }

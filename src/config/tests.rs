@@ -86,6 +86,26 @@ fn labels_per_language_and_the_team_language() {
 }
 
 #[test]
+fn spam_rules() {
+    let s = from_toml("[intake]\nspam = \"hold\"\nspam_scl_level = 7\n").unwrap();
+    assert_eq!(s.intake.spam.policy, crate::model::SpamPolicy::Hold);
+    assert_eq!(s.intake.spam.scl_level, 7);
+    let defaults = validate(RawSettings::default(), None).unwrap();
+    assert_eq!(
+        defaults.intake.spam.policy,
+        crate::model::SpamPolicy::Ignore
+    );
+    assert_eq!(defaults.intake.spam.scl_level, 5);
+    let problems = from_toml("[intake]\nspam = \"delete\"\nspam_scl_level = 12\n").unwrap_err();
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["intake.spam", "intake.spam_scl_level"],
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once_with_its_key() {
     let problems = from_toml(
         r#"

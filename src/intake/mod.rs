@@ -10,6 +10,7 @@ pub mod language;
 pub mod message_id;
 pub mod parse;
 pub mod quote;
+pub mod spam;
 pub mod subject;
 pub mod thread;
 
@@ -17,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use crate::config::{IntakeRules, MailboxDefaults};
-use crate::model::Language;
+use crate::model::{Language, SpamPolicy};
 
 pub use classify::RobotKind;
 pub use fields::{Field, Source, StatedFields, Statement, Unrecognized};
@@ -35,6 +36,8 @@ pub enum RejectReason {
     TooLarge,
     Empty,
     NoSender,
+    /// The receiving server's filter said spam (`intake.spam = "ignore"`).
+    Spam,
 }
 
 impl RejectReason {
@@ -43,6 +46,7 @@ impl RejectReason {
             RejectReason::TooLarge => "too-large",
             RejectReason::Empty => "empty",
             RejectReason::NoSender => "no-sender",
+            RejectReason::Spam => "spam",
         }
     }
 }
@@ -98,6 +102,11 @@ pub struct NewTicket {
     /// Fields set by keyword lines in that text.
     #[serde(skip_serializing_if = "StatedFields::is_empty")]
     pub reply_fields: StatedFields,
+    /// Why it must wait for the team as `held` whatever the sender policy,
+    /// and never continue another ticket: a spam verdict under
+    /// `intake.spam = "hold"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_for: Option<spam::SpamVerdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -241,6 +250,19 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
             },
         };
     }
+    let spam = match rules.spam.policy {
+        SpamPolicy::Off => None,
+        SpamPolicy::Ignore | SpamPolicy::Hold => spam::verdict(&mail, rules.spam.scl_level),
+    };
+    if let Some(verdict) = &spam
+        && rules.spam.policy == SpamPolicy::Ignore
+    {
+        return rejected(
+            facts,
+            RejectReason::Spam,
+            format!("{} says spam ({})", verdict.filter, verdict.detail),
+        );
+    }
     let Some(reporter) = reporter else {
         return rejected(
             facts,
@@ -249,7 +271,8 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
         );
     };
 
-    let ticket = build_ticket(&mail, subject, reporter, rules, defaults);
+    let mut ticket = build_ticket(&mail, subject, reporter, rules, defaults);
+    ticket.held_for = spam;
     Decision {
         message: facts,
         outcome: Outcome::Ticket {
@@ -389,6 +412,7 @@ fn build_ticket(
         attachments,
         reply,
         reply_fields,
+        held_for: None,
     }
 }
 
@@ -431,6 +455,7 @@ mod tests {
             key_prefix: "SUP".into(),
             own_addresses: vec![],
             max_message_size: 1 << 20,
+            spam: crate::config::SpamRules::default(),
         };
         let raw = "From: a@b.fr\nSubject: Export\n\nL'export est vide.\n\nEnvoyé de mon iPhone\n";
         match decide(raw.as_bytes(), &rules, &MailboxDefaults::default()).outcome {
@@ -446,6 +471,7 @@ mod tests {
             key_prefix: "SUP".into(),
             own_addresses: vec![],
             max_message_size: 1 << 20,
+            spam: crate::config::SpamRules::default(),
         };
         let defaults = MailboxDefaults {
             language: Some(Language::Fr),

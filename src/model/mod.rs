@@ -18,7 +18,7 @@ pub use connection::TlsMode;
 pub use email::{EmailAddress, NotAnAddress};
 pub use language::Language;
 pub use named::{Named, NotInSet, parse_named};
-pub use policy::{FieldChangePolicy, SenderPolicy};
+pub use policy::{FieldChangePolicy, SenderPolicy, SpamPolicy};
 pub use status::{AuthorRole, InboundOutcome, OutboxStatus, SourceKind, TicketStatus, Visibility};
 pub use ticket_key::{TicketKey, valid_prefix};
 pub use vocabulary::{Labels, Term, Terms, Vocabulary};

@@ -18,6 +18,22 @@ closed_set! {
 }
 
 closed_set! {
+    /// What a message that the receiving server's filter called spam
+    /// becomes (`intake.spam`).
+    #[derive(Default)]
+    pub enum SpamPolicy ("spam policy") {
+        /// No ticket, no reply: kept in quarantine with reason `spam`, for
+        /// `messages retry` to file a false positive.
+        #[default]
+        Ignore = "ignore",
+        /// A ticket with status `held` for the team, and no reply.
+        Hold = "hold",
+        /// Verdicts are not read.
+        Off = "off",
+    }
+}
+
+closed_set! {
     /// Who may change a ticket's fields with keyword lines in a reply
     /// (`tickets.allow_field_changes`).
     #[derive(Default)]

@@ -66,9 +66,14 @@ impl Store {
     ) -> Result<Plan<'d>, StoreError> {
         Ok(match &decision.outcome {
             Outcome::Ticket { ticket } => {
-                let thread = self
-                    .find_thread(tx, &decision.message, &ticket.reporter.email)
-                    .await?;
+                // A message held as spam never continues a ticket: it would
+                // reach the customer's conversation unseen.
+                let thread = if ticket.held_for.is_some() {
+                    None
+                } else {
+                    self.find_thread(tx, &decision.message, &ticket.reporter.email)
+                        .await?
+                };
                 match thread {
                     Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
                         Plan::FollowUp(thread, ticket)
@@ -76,6 +81,9 @@ impl Store {
                     follows => match self.admitted(tx, &ticket.reporter.email).await? {
                         Admitted::Refused => Plan::Refused(ticket),
                         Admitted::Held => Plan::NewTicket(ticket, TicketStatus::Held, follows),
+                        Admitted::Open if ticket.held_for.is_some() => {
+                            Plan::NewTicket(ticket, TicketStatus::Held, follows)
+                        }
                         Admitted::Open => Plan::NewTicket(ticket, TicketStatus::Open, follows),
                     },
                 }

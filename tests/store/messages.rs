@@ -245,6 +245,92 @@ async fn messages_retry_on_postgres() {
     db.drop_pg().await;
 }
 
+/// A request that the receiving server's SpamAssassin flagged, under a
+/// forged "not spam" verdict of the sender's own.
+fn flagged(n: u32) -> Vec<u8> {
+    format!(
+        "From: Deals <deals{n}@bulk.example>\nTo: support@example.com\nSubject: Cheap licences {n}\nMessage-ID: <spam-{n}@bulk.example>\nX-Spam-Flag: YES\nX-Spam-Status: Yes, score=8.2 required=5.0\nX-Spam-Status: No, score=-10\n\nBuy now.\n"
+    )
+    .into_bytes()
+}
+
+/// The kinds of mail queued, oldest first.
+async fn outbox_kinds(url: &str) -> Vec<String> {
+    let store = Store::open(url, "SUP").await.unwrap();
+    let rows = store.list_outbox().await.unwrap();
+    store.close().await;
+    rows.into_iter().map(|r| r.kind).collect()
+}
+
+async fn spam_verdicts(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ignore_dir, hold_dir, off_dir) = (
+        dir.path().join("ignore"),
+        dir.path().join("hold"),
+        dir.path().join("off"),
+    );
+    for d in [&ignore_dir, &hold_dir, &off_dir] {
+        std::fs::create_dir(d).unwrap();
+    }
+    // The default: kept in quarantine, no ticket, no reply.
+    let ignore = write_config(&ignore_dir, url, "");
+    let (code, out) = ingest(&ignore, &flagged(1));
+    assert_eq!(code, 65, "{out}");
+    assert!(out.contains("rejected (spam)"), "{out}");
+    let listed = quarantined(&ignore);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["reason"], "spam");
+    assert!(
+        listed[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("spamassassin says spam"),
+        "{listed:?}"
+    );
+    assert!(outbox_kinds(url).await.is_empty(), "no reply to spam");
+    // A false positive, retried by its id: filed, and answered.
+    let id = listed[0]["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = mailgate(&ignore, &["messages", "retry", &id], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        format!("message {id}: SUP-1 created (was rejected: spam)")
+    );
+    assert_eq!(outbox_kinds(url).await, ["confirmation"]);
+
+    // "hold": a ticket for the team, held, with no reply to the sender.
+    let hold = write_config(&hold_dir, url, "spam = \"hold\"");
+    let (code, out) = ingest(&hold, &flagged(2));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("SUP-2"), "{out}");
+    let (_, shown, _) = mailgate(&hold, &["tickets", "show", "SUP-2", "--json"], None);
+    let shown: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(shown["status"], "held", "{shown}");
+    assert_eq!(outbox_kinds(url).await, ["confirmation"], "nothing new");
+
+    // "off": the verdict is not read.
+    let off = write_config(&off_dir, url, "spam = \"off\"");
+    let (code, out) = ingest(&off, &flagged(3));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("SUP-3"), "{out}");
+    assert_eq!(outbox_kinds(url).await, ["confirmation", "confirmation"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spam_verdicts_on_sqlite() {
+    let db = TestDb::sqlite();
+    spam_verdicts(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spam_verdicts_on_postgres() {
+    let Some(db) = TestDb::postgres("spam_verdicts").await else {
+        return;
+    };
+    spam_verdicts(&db.url).await;
+    db.drop_pg().await;
+}
+
 // ---------------------------------------------------------------------------
 // Import.
 
