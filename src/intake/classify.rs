@@ -140,6 +140,19 @@ fn is_no_reply(email: &str) -> bool {
     )
 }
 
+/// An address without its subaddress (RFC 5233: `support+atlas@example.com`
+/// is `support@example.com`), lower case.
+fn without_subaddress(email: &str) -> String {
+    let email = email.to_lowercase();
+    match email.split_once('@') {
+        Some((local, domain)) => match local.split_once('+') {
+            Some((base, _)) if !base.is_empty() => format!("{base}@{domain}"),
+            _ => email,
+        },
+        None => email,
+    }
+}
+
 /// Classifies a message. `own_addresses` are lower case.
 pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
     // Our own mail first: it carries our headers and may look like anything.
@@ -152,7 +165,9 @@ pub fn classify(mail: &ParsedMail, own_addresses: &[String]) -> Option<Robot> {
             return robot(RobotKind::Loop, format!("X-Loop: {loop_header}"));
         }
     }
-    if let Some(from) = mail.from.iter().find(|p| own_addresses.contains(&p.email)) {
+    if let Some(from) =
+        (mail.from.iter()).find(|p| own_addresses.contains(&without_subaddress(&p.email)))
+    {
         return robot(
             RobotKind::OwnAddress,
             format!("sent from our address {}", from.email),
@@ -355,6 +370,14 @@ mod tests {
                 "From: Support <SUPPORT@example.com>\nSubject: x",
                 Some(OwnAddress),
             ),
+            // Our address with a tag (RFC 5233) is ours too; a person whose
+            // address merely starts the same is not.
+            (
+                "From: Support <support+atlas@example.com>\nSubject: x",
+                Some(OwnAddress),
+            ),
+            ("From: support-fr@example.com\nSubject: x", None),
+            ("From: +x@example.com\nSubject: x", None),
             (
                 "From: a@b.fr\nX-Mailgate-Ticket: SUP-4\nSubject: x",
                 Some(Loop),

@@ -74,6 +74,28 @@ fn decode_8bit(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// A text part whose 8-bit bytes came without a charset, read as
+/// [`decode_8bit`] reads headers: mail-parser takes such bytes for UTF-8 and
+/// replaces what is not (`L'�t�`), where the sender almost always meant
+/// Windows-1252. Only parts sent as they are (no quoted-printable nor
+/// base64) with no declared charset and a replacement character qualify.
+fn undeclared_8bit<'m>(
+    message: &'m mail_parser::Message<'_>,
+    part: &mail_parser::MessagePart<'_>,
+) -> Option<Cow<'m, str>> {
+    let PartType::Text(text) = &part.body else {
+        return None;
+    };
+    let declared = (part.content_type()).is_some_and(|ct| ct.attribute("charset").is_some());
+    if declared || part.encoding != mail_parser::Encoding::None || !text.contains('\u{FFFD}') {
+        return None;
+    }
+    let raw = message
+        .raw_message
+        .get(part.offset_body as usize..part.offset_end as usize)?;
+    Some(Cow::Owned(decode_8bit(raw).into_owned()))
+}
+
 fn unfold(value: &str) -> String {
     value
         .split(['\r', '\n'])
@@ -330,12 +352,17 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
         _ => None,
     };
 
-    let mut text_parts = Vec::new();
+    let mut text_parts: Vec<Cow<'_, str>> = Vec::new();
     let mut html_parts = Vec::new();
     for id in &message.text_body {
-        match message.parts.get(*id as usize).map(|p| &p.body) {
-            Some(PartType::Text(text)) => text_parts.push(text.as_ref()),
-            Some(PartType::Html(html)) => html_parts.push(html.as_ref()),
+        let Some(part) = message.parts.get(*id as usize) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Text(text) => {
+                text_parts.push(undeclared_8bit(&message, part).unwrap_or(Cow::Borrowed(text)));
+            }
+            PartType::Html(html) => html_parts.push(html.as_ref()),
             _ => {}
         }
     }
@@ -362,7 +389,7 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
         content_type,
         content_language,
         date: message.date().map(mail_parser::DateTime::to_rfc3339),
-        text_body: join(text_parts),
+        text_body: join(text_parts.iter().map(AsRef::as_ref).collect()),
         html_body: join(html_parts),
         attachments: Vec::new(),
         headers,
@@ -483,5 +510,20 @@ mod tests {
                 .from
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn undeclared_latin_1_bodies_read_as_windows_1252() {
+        let text = |raw: &[u8]| parse(raw).text_body.unwrap();
+        // No Content-Type at all, then text/plain without a charset.
+        let bare = b"From: a@b.fr\nSubject: x\n\nL'\xe9t\xe9 d\xe9j\xe0 \x80.\n";
+        assert_eq!(text(bare).trim_end(), "L'été déjà €.");
+        let plain = b"From: a@b.fr\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\nd\xe9j\xe0\n";
+        assert_eq!(text(plain).trim_end(), "déjà");
+        // UTF-8 without a charset stays UTF-8; a declared charset is obeyed.
+        let utf8 = "From: a@b.fr\nSubject: x\n\nL'été déjà.\n";
+        assert_eq!(text(utf8.as_bytes()).trim_end(), "L'été déjà.");
+        let declared = b"From: a@b.fr\nContent-Type: text/plain; charset=iso-8859-15\n\n\xa4uro\n";
+        assert_eq!(text(declared).trim_end(), "€uro");
     }
 }
