@@ -221,6 +221,32 @@ async fn a_4xx_is_retried_and_a_5xx_is_recorded_and_not_retried() {
             .contains("550")
     );
     assert_eq!(sink.messages().len(), 2);
+
+    // The address is fixed: the failed mail is queued again and goes.
+    let listed = support::mailgate(&config, &["outbox", "list", "--status", "failed", "--json"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(listed.lines().count(), failed.len(), "{listed}");
+    let unknown = support::mailgate(&config, &["outbox", "retry", "999999"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(65));
+    sink.set_mode("accept");
+    let retried = support::mailgate(&config, &["outbox", "retry", "--all-failed"])
+        .output()
+        .unwrap();
+    assert_eq!(retried.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&retried.stdout).trim(),
+        format!("{} failed mail queued again", failed.len())
+    );
+    assert_eq!(support::run_once(&config).0, 0);
+    assert_eq!(sink.messages().len(), 2 + failed.len());
+    assert!(
+        (outbox(dir.path()).await.iter()).all(|r| r.status == "sent"),
+        "every mail sent at last"
+    );
 }
 
 #[tokio::test]

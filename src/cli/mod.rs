@@ -13,6 +13,7 @@ mod ingest;
 mod logging;
 mod messages;
 mod migrate;
+mod outbox;
 mod retry;
 mod run;
 mod team;
@@ -79,6 +80,11 @@ enum Command {
     Messages {
         #[command(subcommand)]
         action: messages::MessagesAction,
+    },
+    /// The mail mailgate sends: list it, queue failed mail again.
+    Outbox {
+        #[command(subcommand)]
+        action: outbox::OutboxAction,
     },
     /// File every message of an mbox file or a Maildir (old mail, a mailbox
     /// export). Nothing is moved; messages filed before are recognised, so
@@ -181,6 +187,7 @@ async fn execute(cli: &Cli, settings: Settings) -> u8 {
         Command::Tickets { action } => tickets::execute(&settings, action).await,
         Command::Customers { action } => customers::execute(&settings, action).await,
         Command::Messages { action } => messages::execute(&settings, action).await,
+        Command::Outbox { action } => outbox::execute(&settings, action).await,
         Command::Import { source } => import::execute(&settings, source).await,
         Command::Migrate => migrate::execute(&settings).await,
         Command::Config { .. } | Command::ApiToken(_) | Command::Check(_) => exit::OK,

@@ -112,6 +112,23 @@ impl Store {
         )
     }
 
+    /// Mail that was given up on, queued to be sent again now (`mailgate
+    /// outbox retry`): the one with `id`, or all of it. How many were.
+    /// Its attempts stay counted; a transient failure past the retry period
+    /// gives it up again after this one try.
+    pub async fn requeue_failed(&self, id: Option<i64>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $1, claim = NULL,
+                 claimed_until = NULL
+             WHERE status = 'failed' AND ($2 IS NULL OR id = $2)",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many outgoing messages are in each status, and when the oldest
     /// pending one was written.
     pub async fn outbox_stats(&self) -> Result<(Vec<(String, i64)>, Option<String>), StoreError> {
