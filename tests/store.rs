@@ -705,3 +705,5 @@ fn config_example_prints_the_documented_file() {
 mod conversation;
 #[path = "store/messages.rs"]
 mod messages;
+#[path = "store/portal.rs"]
+mod portal;

@@ -115,6 +115,9 @@ Content-Disposition: attachment; filename=\"other.pdf\"\n\
 #[path = "support/database.rs"]
 mod database;
 
+#[path = "web/portal.rs"]
+mod portal;
+
 use database::TestDb;
 
 /// The configuration file as an operator writes it.

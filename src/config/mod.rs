@@ -11,6 +11,7 @@ mod intake;
 mod mailboxes;
 mod maildirs;
 mod outbox;
+mod portal;
 mod raw;
 mod secret;
 mod senders;
@@ -32,6 +33,7 @@ pub use intake::{IntakeRules, MailboxDefaults, SpamRules};
 pub use mailboxes::{ImapAuth, MailboxSettings, PostAction, TokenSourceSettings};
 pub use maildirs::MaildirSettings;
 pub use outbox::OutboxSettings;
+pub use portal::{PortalSettings, RawPortal};
 pub use raw::*;
 pub use secret::Secret;
 pub use smtp::SmtpSettings;
@@ -76,6 +78,8 @@ pub struct Settings {
     /// Local folders to watch. With no mailbox and no maildir configured,
     /// `data/inbox` is watched.
     pub maildirs: Vec<MaildirSettings>,
+    /// The customer portal (`/portal/`).
+    pub portal: PortalSettings,
 }
 
 impl Settings {
@@ -184,6 +188,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
     let vocabulary = vocabulary::vocabulary(&mut c, &raw);
     let smtp = raw.smtp.as_ref().map(|s| smtp::smtp(&mut c, s, base));
     let outbox = outbox::outbox(&mut c, &raw.outbox);
+    let portal = portal::portal(&mut c, &raw.portal);
     let mut names = HashSet::new();
     let mailboxes = mailboxes::mailboxes(&mut c, &raw.mailboxes, &vocabulary, &mut names, base);
     let maildirs = maildirs::maildirs(&mut c, &raw.maildirs, &vocabulary, &mut names);
@@ -226,5 +231,6 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         templates_dir: outbox.templates,
         mailboxes,
         maildirs,
+        portal,
     })
 }

@@ -17,6 +17,7 @@ pub struct RawSettings {
     pub log: RawLog,
     pub smtp: Option<RawSmtp>,
     pub outbox: RawOutbox,
+    pub portal: super::portal::RawPortal,
     pub mailboxes: Vec<RawMailbox>,
     pub maildirs: Vec<RawMaildir>,
     pub severities: Option<Vec<RawTerm>>,

@@ -119,6 +119,7 @@ closed_set! {
         Stdin = "stdin",
         Imap = "imap",
         Maildir = "maildir",
+        Portal = "portal",
     }
 }
 

@@ -16,6 +16,8 @@ pub enum SourceKind {
     Stdin,
     Imap,
     Maildir,
+    /// Written in the customer portal (`/portal/`).
+    Portal,
 }
 
 impl SourceKind {
@@ -25,6 +27,7 @@ impl SourceKind {
             SourceKind::Stdin => "stdin",
             SourceKind::Imap => "imap",
             SourceKind::Maildir => "maildir",
+            SourceKind::Portal => "portal",
         }
     }
 }

@@ -20,6 +20,7 @@ mod leases;
 mod models;
 mod outbox;
 mod plan;
+mod portal;
 mod refile;
 mod replies;
 mod sql;
@@ -45,6 +46,7 @@ pub use leases::{LeaseError, LeaseSession, LeaseTarget};
 pub use models::{AttachmentRecord, CommentRecord, EventRecord, ReplyRecord, TicketRecord};
 pub use outbox::{Attempt, ClaimedMail, OutboxRow, OutgoingMail};
 pub use plan::UNREGISTERED;
+pub use portal::{LoginLink, LoginQueued, PortalSession, PortalTicket, StatusFilter};
 pub use refile::Retry;
 pub use replies::{CreatedTicket, ReplyPlanner};
 

@@ -5,7 +5,9 @@
 //!   `Accept-Language` (see [`page`]);
 //! - `GET /t/{token}/attachments/{id}`: a public file of that ticket, as a
 //!   download;
-//! - `/api/…`: the team API, JSON with bearer tokens (see [`api`]).
+//! - `/api/…`: the team API, JSON with bearer tokens (see [`api`]);
+//! - `/portal/…`: the customer portal, signed in by mailed links (see
+//!   [`portal`]; its pages allow `form-action 'self'`).
 //!
 //! The token in a tracking URL is the only key to a ticket: unknown and
 //! malformed tokens get the same 404, and no route lists tickets. Pages
@@ -15,6 +17,7 @@
 pub mod api;
 pub mod ops;
 pub mod page;
+pub mod portal;
 pub mod tracking;
 
 use std::net::SocketAddr;
@@ -69,12 +72,14 @@ async fn security_headers(mut response: Response) -> Response {
 
 /// The whole site. Tests serve it on a listener of their own.
 pub fn router(settings: Arc<Settings>, store: Store) -> Router {
+    let portal = portal::router(&settings);
     let state = AppState { settings, store };
     Router::new()
         .route("/", get(tracking::home))
         .route("/t/{token}", get(tracking::ticket))
         .route("/t/{token}/attachments/{id}", get(tracking::attachment))
         .nest("/api", api::router(state.clone()))
+        .merge(portal)
         .fallback(tracking::not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -93,9 +98,13 @@ pub async fn serve(
     app: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+    // With the peer's address: the portal limits sign-in links per client.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    })
+    .await
 }

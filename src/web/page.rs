@@ -19,7 +19,8 @@ mod strings;
 #[cfg(test)]
 mod tests;
 
-use format::{When, human_size, when};
+use format::human_size;
+pub(in crate::web) use format::{When, when};
 pub use negotiate::negotiate;
 pub use strings::Strings;
 use strings::strings;
@@ -50,7 +51,7 @@ static TEMPLATE_ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 });
 
 #[derive(Debug, Serialize)]
-struct FileLink {
+pub(in crate::web) struct FileLink {
     /// Linked relative to the page (`TOKEN/attachments/ID` from
     /// `/t/TOKEN`), so that the page works behind a proxy that serves it
     /// under a prefix.
@@ -61,7 +62,7 @@ struct FileLink {
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Entry {
+pub(in crate::web) enum Entry {
     Message {
         /// `customer` or `team`.
         role: &'static str,
@@ -128,6 +129,33 @@ pub fn render_ticket(
     vocabulary: &Vocabulary,
     language: Language,
 ) -> Result<String, minijinja::Error> {
+    let page = TicketPage {
+        lang: language.as_str(),
+        t: strings(language),
+        token: &ticket.tracking_token,
+        key: &ticket.key,
+        summary: &ticket.summary,
+        status: ticket.status.as_str(),
+        status_label: ticket.status.label(language),
+        severity: vocabulary.severities.label(&ticket.severity, language),
+        products: (vocabulary.products)
+            .labels(&ticket.products, language)
+            .join(", "),
+        request_type: (vocabulary.request_types).label(&ticket.request_type, language),
+        created: when(&ticket.created_at, language),
+        updated: when(&ticket.updated_at, language),
+        timeline: timeline(ticket, vocabulary, language),
+    };
+    TEMPLATE_ENV.get_template("ticket.html")?.render(&page)
+}
+
+/// The public conversation of a ticket, as the tracking page and the
+/// customer portal show it.
+pub(in crate::web) fn timeline(
+    ticket: &TicketRecord,
+    vocabulary: &Vocabulary,
+    language: Language,
+) -> Vec<Entry> {
     let t = strings(language);
     let mut files: HashMap<Option<i64>, Vec<FileLink>> = HashMap::new();
     for attachment in ticket.public_attachments() {
@@ -222,28 +250,7 @@ pub fn render_ticket(
         timeline.push((&event.created_at, entry));
     }
     timeline.sort_by(|a, b| a.0.cmp(b.0));
-
-    let page = TicketPage {
-        lang: language.as_str(),
-        t,
-        token: &ticket.tracking_token,
-        key: &ticket.key,
-        summary: &ticket.summary,
-        status: ticket.status.as_str(),
-        status_label: ticket.status.label(language),
-        severity: vocabulary.severities.label(&ticket.severity, language),
-        products: vocabulary
-            .products
-            .labels(&ticket.products, language)
-            .join(", "),
-        request_type: vocabulary
-            .request_types
-            .label(&ticket.request_type, language),
-        created: when(&ticket.created_at, language),
-        updated: when(&ticket.updated_at, language),
-        timeline: timeline.into_iter().map(|(_, entry)| entry).collect(),
-    };
-    TEMPLATE_ENV.get_template("ticket.html")?.render(&page)
+    timeline.into_iter().map(|(_, entry)| entry).collect()
 }
 
 /// The small pages: what this server is, not found, unavailable, error.

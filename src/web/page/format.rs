@@ -7,12 +7,12 @@ use crate::model::Language;
 
 /// A date as stored (RFC 3339), for `datetime` and for reading.
 #[derive(Debug, Serialize)]
-pub(super) struct When {
+pub(in crate::web) struct When {
     pub(super) iso: String,
     pub(super) text: String,
 }
 
-pub(super) fn when(stored: &str, language: Language) -> When {
+pub(in crate::web) fn when(stored: &str, language: Language) -> When {
     use chrono::{Datelike, Timelike};
     let text = match chrono::DateTime::parse_from_rfc3339(stored) {
         Ok(at) => {
