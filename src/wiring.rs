@@ -40,6 +40,12 @@ fn replies_for(settings: &Settings) -> Result<Replies, StoreError> {
         from_name: settings.from_name.clone(),
         team_address: settings.tickets.team_address.clone(),
         tracking_base: settings.tickets.tracking_url.clone(),
+        portal_url: (settings.portal.enabled).then(|| {
+            format!(
+                "{}/portal/",
+                settings.tickets.tracking_url.trim_end_matches('/')
+            )
+        }),
         vocabulary: settings.intake.vocabulary.clone(),
         default_language: settings.default_language,
         team_language: settings

@@ -120,6 +120,8 @@ async fn confirmation_and_notification_are_delivered_once() {
         "Gravité : Haute",
         "Type de demande : Assistance",
         "Produits : « Zephyr »",
+        // The portal is on by default: its link is beside the ticket's.
+        "Toutes vos demandes : https://support.example.com/portal/",
     ] {
         assert!(flat.contains(wanted), "{wanted:?} in:\n{text}");
     }

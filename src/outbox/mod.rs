@@ -34,6 +34,9 @@ pub struct Replies {
     pub team_address: Option<String>,
     /// Public base of the tracking page.
     pub tracking_base: String,
+    /// The customer portal's address, told in every mail to a customer;
+    /// none when `portal.enabled = false`.
+    pub portal_url: Option<String>,
     pub vocabulary: Vocabulary,
     /// When the customer's language is unknown.
     pub default_language: Language,
@@ -132,6 +135,7 @@ impl Replies {
                 })
                 .collect(),
             tracking_url: String::new(),
+            portal_url: self.portal_url.clone(),
             marker: String::new(),
         }
     }
@@ -323,6 +327,7 @@ impl Replies {
             reporter_name: ticket.reporter.name.clone(),
             watchers: ticket.watchers.clone(),
             tracking_url: self.tracking_url(&ticket.tracking_token),
+            portal_url: self.portal_url.clone(),
             marker: marker(&ticket.key, &ticket.tracking_token),
             author: String::new(),
             text: String::new(),

@@ -47,6 +47,8 @@ pub struct TicketFacts {
     pub attachments: Vec<AttachmentLine>,
     pub unrecognized: Vec<UnrecognizedLine>,
     pub tracking_url: String,
+    /// The customer portal's address, when the portal is on.
+    pub portal_url: Option<String>,
     /// The line that ties replies to the ticket when headers and subject
     /// are lost (see `intake::thread`).
     pub marker: String,
@@ -70,6 +72,8 @@ pub struct ConversationFacts {
     pub reporter_name: Option<String>,
     pub watchers: Vec<String>,
     pub tracking_url: String,
+    /// The customer portal's address, when the portal is on.
+    pub portal_url: Option<String>,
     pub marker: String,
     /// Who wrote, and what.
     pub author: String,

@@ -34,6 +34,7 @@ fn ticket() -> TicketFacts {
             ],
         }],
         tracking_url: "https://support.example.com/t/0123abcd".into(),
+        portal_url: Some("https://support.example.com/portal/".into()),
         marker: "[ref:SUP-42:0123456789]".into(),
     }
 }
