@@ -86,13 +86,27 @@ impl Store {
         Ok(())
     }
 
-    /// Unregisters a customer; their tickets stay. False when unknown.
+    /// Unregisters a customer; their tickets stay. Their portal sessions
+    /// end and their unused sign-in links lapse with it. False when unknown.
     pub async fn unregister_customer(&self, email: &str) -> Result<bool, StoreError> {
+        let email = email.trim().to_lowercase();
+        let mut tx = self.pool.begin().await?;
         let done =
             sqlx::query("UPDATE customers SET registered = 0 WHERE email = $1 AND registered = 1")
-                .bind(email.trim().to_lowercase())
-                .execute(&self.pool)
+                .bind(&email)
+                .execute(&mut *tx)
                 .await?;
+        if done.rows_affected() > 0 {
+            sqlx::query("DELETE FROM portal_sessions WHERE email = $1")
+                .bind(&email)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM portal_login_tokens WHERE email = $1 AND used_at IS NULL")
+                .bind(&email)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -184,6 +184,30 @@ async fn portal_story(url: &str) {
             .unwrap()
             .is_none()
     );
+    // `customers remove` ends the person's sessions.
+    store
+        .register_customer("gone@example.org", None, None, None)
+        .await
+        .unwrap();
+    store
+        .open_portal_session("s3", "gone@example.org", "csrf3", life, t0)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .portal_session("s3", life, t0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.unregister_customer("Gone@example.org").await.unwrap());
+    assert!(
+        store
+            .portal_session("s3", life, t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Consents: per version, with time and client.
     assert!(!store.portal_consented("marie@acme.fr", "1").await.unwrap());
