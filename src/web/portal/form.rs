@@ -92,3 +92,32 @@ pub(super) async fn read(
     }
     Ok(posted)
 }
+
+/// A form post of a signed-in customer who accepted the terms: the session
+/// and the form, read within `intake.max_message_size` (413 past it) and
+/// checked against the session's CSRF token (403 without it; an unreadable
+/// form has no token either).
+pub(super) async fn signed_post(
+    state: &crate::web::AppState,
+    headers: &axum::http::HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(super::session::Signed, Posted), axum::response::Response> {
+    let signed = super::session::signed(state, headers, super::session::Need::Ready).await?;
+    let language = signed.language;
+    let limit = state.settings.intake.max_message_size;
+    let posted = match read(multipart, "attachments", limit).await {
+        Ok(posted) => posted,
+        Err(Unread::TooLarge) => {
+            return Err(super::notice(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                super::Notice::TooLarge,
+                language,
+            ));
+        }
+        Err(Unread::Malformed) => return Err(super::session::forbidden(language)),
+    };
+    if !signed.csrf_ok(posted.get("csrf")) {
+        return Err(super::session::forbidden(language));
+    }
+    Ok((signed, posted))
+}

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::form::{self, Posted, Unread};
+use super::form::{self, Posted};
 use super::session::{self, Need, Signed};
 use super::strings::strings;
 use super::{Notice, failure, html, notice, render, render_failed, see_other, term_label};
@@ -172,22 +172,11 @@ pub(super) async fn file(
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let signed = match session::signed(&state, &headers, Need::Ready).await {
-        Ok(signed) => signed,
+    let (signed, posted) = match form::signed_post(&state, &headers, multipart).await {
+        Ok(both) => both,
         Err(response) => return response,
     };
     let language = signed.language;
-    let limit = state.settings.intake.max_message_size;
-    let posted = match form::read(multipart, "attachments", limit).await {
-        Ok(posted) => posted,
-        Err(Unread::TooLarge) => {
-            return notice(StatusCode::PAYLOAD_TOO_LARGE, Notice::TooLarge, language);
-        }
-        Err(Unread::Malformed) => return session::forbidden(language),
-    };
-    if !signed.csrf_ok(posted.get("csrf")) {
-        return session::forbidden(language);
-    }
     let typed = typed(&posted);
     let errors = check(&state, &typed, language);
     if !errors.is_empty() {
@@ -212,7 +201,7 @@ pub(super) async fn file(
             return notice(StatusCode::UNPROCESSABLE_ENTITY, Notice::NotFiled, language);
         }
     };
-    if raw.len() > limit {
+    if raw.len() > state.settings.intake.max_message_size {
         return notice(StatusCode::PAYLOAD_TOO_LARGE, Notice::TooLarge, language);
     }
     match super::mail::file(&state, &raw).await {

@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::form::{self, Unread};
+use super::form;
 use super::session::{self, Need, Signed};
 use super::{Notice, failure, html, notice, render, render_failed, see_other, term_label};
 use crate::store::{Filed, TicketRecord};
@@ -79,22 +79,11 @@ pub(super) async fn reply(
     key: Result<Path<String>, axum::extract::rejection::PathRejection>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let signed = match session::signed(&state, &headers, Need::Ready).await {
-        Ok(signed) => signed,
+    let (signed, posted) = match form::signed_post(&state, &headers, multipart).await {
+        Ok(both) => both,
         Err(response) => return response,
     };
     let language = signed.language;
-    let limit = state.settings.intake.max_message_size;
-    let posted = match form::read(multipart, "attachments", limit).await {
-        Ok(posted) => posted,
-        Err(Unread::TooLarge) => {
-            return notice(StatusCode::PAYLOAD_TOO_LARGE, Notice::TooLarge, language);
-        }
-        Err(Unread::Malformed) => return session::forbidden(language),
-    };
-    if !signed.csrf_ok(posted.get("csrf")) {
-        return session::forbidden(language);
-    }
     let Ok(Path(key)) = key else {
         return notice(StatusCode::NOT_FOUND, Notice::NotFound, language);
     };
@@ -131,7 +120,7 @@ pub(super) async fn reply(
             return notice(StatusCode::UNPROCESSABLE_ENTITY, Notice::NotFiled, language);
         }
     };
-    if raw.len() > limit {
+    if raw.len() > state.settings.intake.max_message_size {
         return notice(StatusCode::PAYLOAD_TOO_LARGE, Notice::TooLarge, language);
     }
     match super::mail::file(&state, &raw).await {
