@@ -115,6 +115,8 @@ Content-Disposition: attachment; filename=\"other.pdf\"\n\
 #[path = "support/database.rs"]
 mod database;
 
+#[path = "web/listener.rs"]
+mod listener;
 #[path = "web/portal.rs"]
 mod portal;
 
@@ -181,7 +183,12 @@ impl Site {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, shutdown) = watch::channel(false);
         let app = mailgate::web::router(settings.clone(), store.clone());
-        tokio::spawn(mailgate::web::serve(listener, app, shutdown));
+        tokio::spawn(mailgate::web::serve(
+            listener,
+            app,
+            settings.http_limits,
+            shutdown,
+        ));
         Site {
             base,
             store,

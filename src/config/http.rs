@@ -2,6 +2,7 @@
 //! listener (health, metrics) and the team API's tokens.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::checker::Checker;
 use super::raw::RawHttp;
@@ -13,10 +14,31 @@ pub struct ApiToken {
     pub sha256: [u8; 32],
 }
 
+/// What one listener grants a client: a server on the internet must not
+/// let slow or numerous clients hold it (slowloris and its kin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections served at once; the next ones wait in the kernel's
+    /// accept queue.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and that an idle
+    /// kept-alive connection stays open.
+    pub header_timeout: Duration,
+    /// Time from the headers to the answer, the body's upload included.
+    pub request_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        http(&mut Checker::default(), &RawHttp::default()).limits
+    }
+}
+
 pub(super) struct HttpSettings {
     pub listen: SocketAddr,
     pub ops_listen: SocketAddr,
     pub api_tokens: Vec<ApiToken>,
+    pub limits: ConnectionLimits,
 }
 
 fn address(c: &mut Checker, key: &str, text: &str, fallback: u16) -> SocketAddr {
@@ -48,5 +70,24 @@ pub(super) fn http(c: &mut Checker, raw: &RawHttp) -> HttpSettings {
         listen: address(c, "http.listen", &raw.listen, 8080),
         ops_listen: address(c, "http.ops_listen", &raw.ops_listen, 8081),
         api_tokens,
+        limits: limits(c, raw),
+    }
+}
+
+fn limits(c: &mut Checker, raw: &RawHttp) -> ConnectionLimits {
+    if raw.max_connections == 0 {
+        c.problem("http.max_connections", "must be at least 1");
+    }
+    let mut timeout = |key: &str, text: &str, fallback: u64| {
+        let duration = c.duration(key, text, Duration::from_secs(fallback));
+        if duration < Duration::from_secs(1) {
+            c.problem(key, "must be at least 1 second");
+        }
+        duration
+    };
+    ConnectionLimits {
+        max_connections: raw.max_connections.max(1),
+        header_timeout: timeout("http.header_timeout", &raw.header_timeout, 10),
+        request_timeout: timeout("http.request_timeout", &raw.request_timeout, 120),
     }
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 pub use checker::parse_byte_size;
 pub use database::{DatabaseSettings, redact_url};
-pub use http::ApiToken;
+pub use http::{ApiToken, ConnectionLimits};
 pub use intake::{IntakeRules, MailboxDefaults, SpamRules};
 pub use mailboxes::{ImapAuth, MailboxSettings, PostAction, TokenSourceSettings};
 pub use maildirs::MaildirSettings;
@@ -57,6 +57,8 @@ pub struct Settings {
     pub http_listen: SocketAddr,
     /// `/healthz`, `/readyz`, `/metrics`.
     pub ops_listen: SocketAddr,
+    /// The limits of both listeners (`http.max_connections`, …).
+    pub http_limits: ConnectionLimits,
     pub api_tokens: Vec<ApiToken>,
     pub sender_policy: SenderPolicy,
     pub allowed_domains: Vec<String>,
@@ -218,6 +220,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         log_level: raw.log.level.clone(),
         http_listen: http.listen,
         ops_listen: http.ops_listen,
+        http_limits: http.limits,
         api_tokens: http.api_tokens,
         sender_policy: senders.policy,
         allowed_domains: senders.allowed_domains,

@@ -112,6 +112,9 @@ pub struct RawHttp {
     pub listen: String,
     pub ops_listen: String,
     pub api_tokens: Vec<RawApiToken>,
+    pub max_connections: usize,
+    pub header_timeout: String,
+    pub request_timeout: String,
 }
 
 impl Default for RawHttp {
@@ -120,6 +123,9 @@ impl Default for RawHttp {
             listen: "127.0.0.1:8080".into(),
             ops_listen: "127.0.0.1:8081".into(),
             api_tokens: Vec::new(),
+            max_connections: 256,
+            header_timeout: "10s".into(),
+            request_timeout: "2m".into(),
         }
     }
 }

@@ -108,6 +108,7 @@ impl Daemon {
                     daemon.servers.push(tokio::spawn(crate::web::serve(
                         listener,
                         app,
+                        daemon.settings.http_limits,
                         daemon.shutdown.subscribe(),
                     )));
                 }

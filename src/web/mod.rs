@@ -15,6 +15,7 @@
 //! headers of `security_headers`.
 
 pub mod api;
+mod listener;
 pub mod ops;
 pub mod page;
 pub mod portal;
@@ -32,10 +33,11 @@ use axum::http::header::{
 use axum::response::Response;
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::store::Store;
+
+pub use listener::serve;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -89,22 +91,4 @@ pub fn router(settings: Arc<Settings>, store: Store) -> Router {
 /// address stops `mailgate run` at once.
 pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(address).await
-}
-
-/// Serves an app until `shutdown` turns true (or its sender is gone), then
-/// lets requests in progress finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    // With the peer's address: the portal limits sign-in links per client.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    })
-    .await
 }

@@ -209,6 +209,7 @@ async fn dangerous_names_and_links_are_harmless_on_the_tracking_page() {
     tokio::spawn(mailgate::web::serve(
         listener,
         mailgate::web::router(settings.clone(), store.clone()),
+        settings.http_limits,
         shutdown,
     ));
     let http = reqwest::Client::new();

@@ -122,7 +122,12 @@ impl Portal {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, shutdown) = watch::channel(false);
         let app = mailgate::web::router(settings.clone(), store.clone());
-        tokio::spawn(mailgate::web::serve(listener, app, shutdown));
+        tokio::spawn(mailgate::web::serve(
+            listener,
+            app,
+            settings.http_limits,
+            shutdown,
+        ));
         Portal {
             base,
             url,
