@@ -629,6 +629,51 @@ fn ingest_files_folders_and_stdin_then_lists_json() {
         out.contains("SUP-1") && out.contains("Export planté"),
         "{out}"
     );
+    // By page: the cursor of the next one on standard error.
+    let (code, out, err) = mailgate(&config, &["tickets", "list", "--limit", "1"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SUP-2") && !out.contains("SUP-1"), "{out}");
+    assert_eq!(err.trim(), "more: --cursor n2");
+    let (code, out, err) = mailgate(
+        &config,
+        &[
+            "tickets",
+            "list",
+            "--limit",
+            "1",
+            "--cursor",
+            "n2",
+            "--product",
+            "atlas",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SUP-1") && err.is_empty(), "{out}{err}");
+    let (code, _, err) = mailgate(&config, &["tickets", "list", "--severity", "dire"], None);
+    assert_eq!(code, 64);
+    assert!(
+        err.contains("accepted: critical, high, medium, low"),
+        "{err}"
+    );
+    // Search: the line where the words are, under the ticket.
+    let (code, out, err) = mailgate(&config, &["tickets", "search", "EXPORT vide"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("SUP-1") && out.contains("L'export CSV est vide"),
+        "{out}"
+    );
+    assert!(out.contains("1 ticket(s)"), "{out}");
+    let (code, out, _) = mailgate(&config, &["tickets", "search", "password", "--json"], None);
+    assert_eq!(code, 0);
+    let hit: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(hit["key"], "SUP-2");
+    assert!(
+        hit["snippet"].as_str().unwrap().contains("password"),
+        "{hit}"
+    );
+    let (code, _, _) = mailgate(&config, &["tickets", "search", "?!"], None);
+    assert_eq!(code, 64);
 
     let (code, _, err) = mailgate(&config, &["tickets", "show", "SUP-77"], None);
     assert_eq!(code, 65, "{err}");
@@ -707,3 +752,5 @@ mod conversation;
 mod messages;
 #[path = "store/portal.rs"]
 mod portal;
+#[path = "store/search.rs"]
+mod search;

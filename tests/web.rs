@@ -630,6 +630,58 @@ async fn api_story(db: Option<&TestDb>) {
     .await;
     assert_eq!(open["tickets"].as_array().unwrap().len(), 1);
     assert_eq!(open["tickets"][0]["key"], "SUP-2");
+    assert_eq!(open["next_cursor"], Value::Null);
+    // By page: the cursor of one page gives the next.
+    let first = json_of(
+        site.api(Method::GET, "/tickets?limit=1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(first["tickets"][0]["key"], "SUP-2");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = json_of(
+        site.api(Method::GET, &format!("/tickets?limit=1&cursor={cursor}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(second["tickets"][0]["key"], "SUP-1");
+    assert_eq!(second["next_cursor"], Value::Null);
+    // Words, with the line where they are.
+    let found = json_of(
+        site.api(Method::GET, "/tickets?q=EXPORT%20brok")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(found["tickets"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["tickets"][0]["key"], "SUP-1");
+    assert!(
+        found["tickets"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("export"),
+        "{found}"
+    );
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "cursor=zzz",
+        "q=%22%2A",
+        "product=Nowhere",
+    ] {
+        let refused = site
+            .api(Method::GET, &format!("/tickets?{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
     let bad_status = site
         .api(Method::GET, "/tickets?status=sleeping")
         .send()

@@ -1,5 +1,6 @@
-//! `mailgate tickets list|show|reply|status|note`: tickets as a table, one
-//! in full, and the team's actions on them (those in `team.rs`).
+//! `mailgate tickets list|search|show|reply|status|note`: tickets as a
+//! table by page, found by their words, one in full, and the team's actions
+//! on them (those in `team.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,18 +8,27 @@ use std::path::PathBuf;
 use super::team::{self, ActionText, Author, TeamAction};
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
-use crate::store::{StoreError, TicketRecord};
-use crate::view::ticket_json;
+use crate::model::SearchTerms;
+use crate::store::{Cursor, MAX_PAGE, StoreError, TicketRecord};
+use crate::view::filter::{FilterText, ticket_filter};
+use crate::view::{hit_json, snippet, ticket_json};
 
 #[derive(clap::Subcommand)]
 pub(super) enum TicketsAction {
-    /// Tickets, newest first: a table, or one JSON object per line.
+    /// Tickets, newest first, by page: a table, or one JSON object per
+    /// line.
     List {
-        #[arg(long)]
-        json: bool,
-        /// Only tickets with this status (open, pending, resolved, closed).
-        #[arg(long)]
-        status: Option<String>,
+        #[command(flatten)]
+        options: ListOptions,
+    },
+    /// Tickets whose summary, description, comments or attachment names hold
+    /// every word given (or words beginning so; case and accents do not
+    /// matter), best first, each with the line where they appear.
+    Search {
+        /// The words to find, e.g. "export planté".
+        words: String,
+        #[command(flatten)]
+        options: ListOptions,
     },
     /// One ticket with its comments, attachments and history.
     Show {
@@ -60,9 +70,43 @@ pub(super) enum TicketsAction {
     },
 }
 
+/// The filters and paging of `tickets list` and `tickets search`.
+#[derive(clap::Args)]
+pub(super) struct ListOptions {
+    /// Only tickets with this status (open, pending, resolved, closed, held).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only tickets about this product (a name, alias or label).
+    #[arg(long)]
+    product: Option<String>,
+    #[arg(long)]
+    severity: Option<String>,
+    #[arg(long)]
+    request_type: Option<String>,
+    /// Only tickets reported by this address.
+    #[arg(long)]
+    reporter: Option<String>,
+    /// Tickets per page (at most 200).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Where the page starts: the cursor printed under the previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
 pub(super) async fn execute(settings: &Settings, action: &TicketsAction) -> u8 {
     match action {
-        TicketsAction::List { json, status } => list(settings, status.as_deref(), *json).await,
+        TicketsAction::List { options } => list(settings, None, options).await,
+        TicketsAction::Search { words, options } => {
+            if let Some(terms) = SearchTerms::parse(words) {
+                list(settings, Some(&terms), options).await
+            } else {
+                eprintln!("mailgate: {words:?} has no word to search for");
+                exit::USAGE
+            }
+        }
         TicketsAction::Show { key, json } => show(settings, key, *json).await,
         TicketsAction::Reply {
             key,
@@ -115,23 +159,64 @@ fn cut(text: &str, width: usize) -> String {
     }
 }
 
-/// `mailgate tickets list`.
-async fn list(settings: &Settings, status: Option<&str>, as_json: bool) -> u8 {
+/// `mailgate tickets list`, and `search` with `terms`.
+async fn list(settings: &Settings, terms: Option<&SearchTerms>, options: &ListOptions) -> u8 {
+    let text = FilterText {
+        status: options.status.as_deref(),
+        product: options.product.as_deref(),
+        severity: options.severity.as_deref(),
+        request_type: options.request_type.as_deref(),
+        reporter: options.reporter.as_deref(),
+    };
+    let filter = match ticket_filter(settings, &text) {
+        Ok(filter) => filter,
+        Err(bad) => {
+            eprintln!("mailgate: {}", bad.message);
+            if !bad.accepted.is_empty() {
+                eprintln!("accepted: {}", bad.accepted.join(", "));
+            }
+            return exit::USAGE;
+        }
+    };
+    let cursor = match options.cursor.as_deref().map(|c| (c, Cursor::parse(c))) {
+        None => None,
+        Some((_, Some(cursor))) => Some(cursor),
+        Some((text, None)) => {
+            eprintln!("mailgate: --cursor {text:?} is not a cursor of a previous page");
+            return exit::USAGE;
+        }
+    };
+    if options.limit == 0 || options.limit > MAX_PAGE {
+        eprintln!("mailgate: --limit must be between 1 and {MAX_PAGE}");
+        return exit::USAGE;
+    }
     let store = match super::open_store(settings).await {
         Ok(store) => store,
         Err(status) => return status,
     };
-    let tickets = match store.list_tickets(status).await {
-        Ok(t) => t,
+    let page = match terms {
+        None => store.ticket_page(&filter, options.limit, cursor).await,
+        Some(terms) => {
+            store
+                .search_tickets(terms, &filter, options.limit, cursor)
+                .await
+        }
+    };
+    let page = match page {
+        Ok(page) => page,
         Err(e) => {
             eprintln!("mailgate: {e}");
             return store_failure(&e);
         }
     };
     let mut out = std::io::stdout().lock();
-    if as_json {
-        for ticket in &tickets {
-            let _ = writeln!(out, "{}", ticket_json(settings, ticket, false));
+    if options.json {
+        for ticket in &page.tickets {
+            let value = match terms {
+                None => ticket_json(settings, ticket, false),
+                Some(terms) => hit_json(settings, ticket, terms),
+            };
+            let _ = writeln!(out, "{value}");
         }
     } else {
         let _ = writeln!(
@@ -139,7 +224,7 @@ async fn list(settings: &Settings, status: Option<&str>, as_json: bool) -> u8 {
             "{:<10} {:<8} {:<9} {:<16} {:<28} SUMMARY",
             "KEY", "STATUS", "SEVERITY", "PRODUCTS", "REPORTER"
         );
-        for t in &tickets {
+        for t in &page.tickets {
             let _ = writeln!(
                 out,
                 "{:<10} {:<8} {:<9} {:<16} {:<28} {}",
@@ -150,8 +235,15 @@ async fn list(settings: &Settings, status: Option<&str>, as_json: bool) -> u8 {
                 cut(&t.reporter_email, 28),
                 cut(&t.summary, 60)
             );
+            if let Some(snippet) = terms.and_then(|terms| snippet(t, terms)) {
+                let _ = writeln!(out, "{:<10} {}", "", cut(&snippet, 110));
+            }
         }
-        let _ = writeln!(out, "{} ticket(s)", tickets.len());
+        let _ = writeln!(out, "{} ticket(s)", page.tickets.len());
+    }
+    // On standard error, so that the JSON lines stay JSON lines.
+    if let Some(next) = page.next_cursor {
+        eprintln!("more: --cursor {next}");
     }
     store.close().await;
     exit::OK

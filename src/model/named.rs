@@ -90,8 +90,9 @@ macro_rules! closed_set {
         }
 
         impl ::std::fmt::Display for $name {
+            // `pad` honours width and alignment (`{:<8}` in tables).
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 

@@ -21,8 +21,8 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::Response;
@@ -30,18 +30,18 @@ use axum::routing::get;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::info;
 
 use super::AppState;
 use crate::intake::{self, Attachment};
 use crate::model::Terms;
-use crate::model::{Named, TicketStatus};
 use crate::store::FieldUpdate;
 use crate::view::ticket_json;
 
 mod auth;
 mod error;
+mod list;
 #[cfg(test)]
 mod tests;
 
@@ -55,7 +55,7 @@ pub const MAX_BODY: usize = 25 * 1024 * 1024;
 
 pub(super) fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/tickets", get(list))
+        .route("/tickets", get(list::list))
         .route("/tickets/{key}", get(show).patch(update))
         .route("/tickets/{key}/replies", axum::routing::post(reply))
         .route("/tickets/{key}/notes", axum::routing::post(note))
@@ -117,46 +117,6 @@ fn canonical(terms: &Terms, field: &str, value: &str) -> Result<String, ApiError
             accepted: Some(terms.names().map(str::to_owned).collect()),
             ..ApiError::unprocessable(format!("{field} {value:?} is not a configured {field}"))
         })
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-}
-
-/// `GET /api/tickets?status=…`: tickets, newest first.
-async fn list(
-    State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let status = query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if let Some(status) = status
-        && TicketStatus::parse(status).is_none()
-    {
-        return Err(ApiError {
-            accepted: Some(
-                TicketStatus::ALL
-                    .iter()
-                    .map(|s| s.as_str().to_owned())
-                    .collect(),
-            ),
-            ..ApiError::unprocessable(format!("status {status:?} is not a ticket status"))
-        });
-    }
-    let tickets = state.store.list_tickets(status).await?;
-    let tickets: Vec<Value> = tickets
-        .iter()
-        .map(|t| ticket_json(&state.settings, t, false))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "tickets": tickets }),
-    ))
 }
 
 /// `GET /api/tickets/{key}`: everything about one ticket.

@@ -1,11 +1,39 @@
 //! The JSON views of tickets, as documented in README.md: what `mailgate
-//! tickets list|show --json` prints and what the team API answers.
+//! tickets list|search|show --json` prints and what the team API answers;
+//! and in `filter.rs`, the filters of a list as the team writes them.
+
+pub mod filter;
 
 use serde_json::json;
 
 use crate::config::Settings;
-use crate::model::Visibility;
+use crate::model::{SearchTerms, Visibility};
 use crate::store::TicketRecord;
+
+/// Characters of text shown around the first word a search found.
+const SNIPPET_CHARS: usize = 160;
+
+/// Where a search's words appear in a ticket: a line of its text, from
+/// the summary, the description, a comment or an attachment's name, in
+/// that order.
+pub fn snippet(ticket: &TicketRecord, terms: &SearchTerms) -> Option<String> {
+    let texts = [ticket.summary.as_str(), ticket.description.as_str()]
+        .into_iter()
+        .chain(ticket.comments.iter().map(|c| c.body.as_str()))
+        .chain(ticket.attachments.iter().map(|a| a.filename.as_str()));
+    terms.snippet(texts, SNIPPET_CHARS)
+}
+
+/// A ticket of a search's page: the list's JSON with its `snippet`.
+pub fn hit_json(
+    settings: &Settings,
+    ticket: &TicketRecord,
+    terms: &SearchTerms,
+) -> serde_json::Value {
+    let mut value = ticket_json(settings, ticket, false);
+    value["snippet"] = json!(snippet(ticket, terms));
+    value
+}
 
 /// The JSON of a ticket, as documented in README.md. `comments` is a count
 /// in lists and an array in `tickets show`.
