@@ -10,6 +10,8 @@ pub const USAGE: u8 = 64;
 pub const DATAERR: u8 = 65;
 /// An input file cannot be read.
 pub const NOINPUT: u8 = 66;
+/// An output file cannot be created (EX_CANTCREAT).
+pub const CANTCREAT: u8 = 73;
 /// Something else went wrong in mailgate itself.
 pub const SOFTWARE: u8 = 70;
 /// Try again later (database unavailable): nothing was lost.

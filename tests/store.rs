@@ -748,6 +748,8 @@ fn config_example_prints_the_documented_file() {
 
 #[path = "store/conversation.rs"]
 mod conversation;
+#[path = "store/gdpr.rs"]
+mod gdpr;
 #[path = "store/messages.rs"]
 mod messages;
 #[path = "store/portal.rs"]

@@ -1,6 +1,7 @@
 //! `mailgate customers add|import|list|remove`: the registered customers
 //! (who may open tickets under `senders.policy = "registered"`), one at a
-//! time or from a CSV file.
+//! time or from a CSV file. `export` and `forget` (a person's data, GDPR
+//! articles 15 and 17) are in `gdpr.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::model::{EmailAddress, Language};
-use crate::store::Store;
+use crate::store::{Store, TicketsOnErasure};
 
 #[derive(clap::Subcommand)]
 pub(super) enum CustomersCmd {
@@ -33,6 +34,35 @@ pub(super) enum CustomersCmd {
     },
     /// Unregister a customer; their tickets stay.
     Remove { email: String },
+    /// Write everything stored about an address into a new folder (GDPR
+    /// article 15): their record and portal consents, the tickets they
+    /// reported, watch or commented on with every public and internal
+    /// item, the raw messages they sent, the attachments, the mail sent to
+    /// them; JSON and the files, described by README.txt. Reads only.
+    Export {
+        email: String,
+        /// The folder to create (it may exist if empty).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Erase an address's data (GDPR article 17), in one transaction: their
+    /// raw messages, attachments, the mail sent to them, their portal
+    /// sessions, sign-in links and consents are deleted, pending mail to
+    /// them cancelled, their address and name replaced everywhere by
+    /// erased-N@invalid; the erasure is logged without personal data. On
+    /// SQLite the file and its log are wiped too (secure_delete, a
+    /// checkpoint, VACUUM when needed).
+    Forget {
+        email: String,
+        /// Print what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// What becomes of the tickets they reported: kept with the texts
+        /// they wrote replaced by [erased] (for the team's figures), or
+        /// deleted with everything on them.
+        #[arg(long, value_enum, default_value_t = TicketsOnErasure::Anonymise)]
+        tickets: TicketsOnErasure,
+    },
 }
 
 /// `mailgate customers …`.
@@ -60,6 +90,14 @@ pub(super) async fn execute(settings: &Settings, action: &CustomersCmd) -> u8 {
         CustomersCmd::Import { file } => import_customers(&store, file).await,
         CustomersCmd::List { json } => list(&store, *json).await,
         CustomersCmd::Remove { email } => remove(&store, email).await,
+        CustomersCmd::Export { email, out } => {
+            super::gdpr::export(settings, &store, email, out).await
+        }
+        CustomersCmd::Forget {
+            email,
+            dry_run,
+            tickets,
+        } => super::gdpr::forget(&store, email, *tickets, *dry_run).await,
     };
     store.close().await;
     status

@@ -8,6 +8,7 @@ pub mod check;
 mod config;
 mod counts;
 mod customers;
+mod gdpr;
 mod import;
 mod ingest;
 mod logging;

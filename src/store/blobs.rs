@@ -176,6 +176,29 @@ impl Store {
             .remove(sha256)
     }
 
+    /// The content of a stored file or raw message, read in a write
+    /// transaction (erasure looks at what it is about to delete).
+    pub(super) async fn blob_in(tx: &mut WriteTx, sha256: &str) -> Result<Vec<u8>, StoreError> {
+        let row = sql::query("SELECT size, content FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
+        let size: i64 = row.try_get(0)?;
+        let mut content: Vec<u8> = row.try_get(1)?;
+        if content.len() as i64 != size {
+            content.clear();
+            for row in sql::query("SELECT content FROM blob_chunks WHERE sha256 = $1 ORDER BY seq")
+                .bind(sha256)
+                .fetch_all(tx)
+                .await?
+            {
+                content.extend_from_slice(&row.try_get::<Vec<u8>>(0)?);
+            }
+        }
+        Ok(content)
+    }
+
     /// The content of a stored file or raw message.
     pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
         let row = sqlx::query("SELECT size, content FROM blobs WHERE sha256 = $1")

@@ -13,7 +13,9 @@ mod blobs;
 mod conversation;
 mod create;
 mod customers;
+mod erasure;
 mod error;
+mod export;
 mod filing;
 mod inbound;
 mod leases;
@@ -40,7 +42,12 @@ pub use conversation::{
     ActionDone, ConversationEvent, FieldChange, FieldUpdate, ThreadContext, ThreadVia,
 };
 pub use customers::{Admission, CustomerRecord};
+pub use erasure::{ERASED, Erasure, ErasureReport, FileWipe, TicketsOnErasure};
 pub use error::StoreError;
+pub use export::{
+    ConsentRecord, CustomerData, CustomerExport, ExportedMessage, ExportedTicket, SessionRecord,
+    SignInRecord, TicketRole,
+};
 pub use filing::{Filed, Inbound, RawDigest, SourceKind};
 pub use inbound::{MessageRecord, RetryRecord};
 pub use leases::{LeaseError, LeaseSession, LeaseTarget};

@@ -282,6 +282,34 @@ mod tests {
         assert_eq!(rows.len(), 1, "the committed row stays");
     }
 
+    #[tokio::test]
+    async fn settings_of_a_transaction_are_put_back_however_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SqliteWriter::open(&dir.path().join("t.db")).unwrap();
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
+        for commit in [true, false] {
+            let mut tx = WriteTx::sqlite_with(
+                Arc::clone(&writer).lock_owned().await,
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA foreign_keys = ON".into(),
+            )
+            .unwrap();
+            let on: i64 = query("PRAGMA foreign_keys")
+                .fetch_one(&mut tx)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            assert_eq!(on, 0, "off for the transaction");
+            if commit {
+                tx.commit().await.unwrap();
+            } else {
+                drop(tx);
+            }
+            assert_eq!(writer.lock().await.pragma("foreign_keys").unwrap(), 1);
+        }
+    }
+
     #[test]
     fn placeholders_for_lists_and_rows() {
         assert_eq!(placeholders(3, 2), "$3, $4");

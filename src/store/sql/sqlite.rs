@@ -30,6 +30,10 @@ pub(in crate::store) const SQLITE_CONNECTION: [&str; 4] = [
 pub(in crate::store) struct SqliteWriter {
     pub(super) conn: rusqlite::Connection,
     checkpoint: std::sync::mpsc::SyncSender<()>,
+    /// Settings a transaction changed for itself, put back once it ends
+    /// (committed, rolled back or dropped) and before the writer goes to
+    /// the next one: some pragmas are no-ops inside a transaction.
+    pub(super) after_transaction: Option<String>,
 }
 
 /// How long writing must have stopped before the log file is truncated.
@@ -99,12 +103,61 @@ impl SqliteWriter {
                 }
             })
             .map_err(|e| StoreError::Other(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(SqliteWriter { conn, checkpoint })
+        Ok(SqliteWriter {
+            conn,
+            checkpoint,
+            after_transaction: None,
+        })
     }
 
     /// Asks for a checkpoint after a commit; one already asked for does.
     pub(super) fn wrote(&self) {
         let _ = self.checkpoint.try_send(());
+    }
+}
+
+/// What erasure asks of the writer outside its transaction.
+impl SqliteWriter {
+    /// Runs statements that return nothing (a pragma, `VACUUM`).
+    pub(in crate::store) fn run(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.execute_batch(sql).map_err(from_sqlite)
+    }
+
+    /// Copies the whole log into the database file and cuts the log to
+    /// nothing, waiting for readers (busy_timeout); false when a reader
+    /// of another process kept part of it.
+    pub(in crate::store) fn truncate_log(&self) -> Result<bool, StoreError> {
+        let (busy, log, copied): (i64, i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(from_sqlite)?;
+        Ok(busy == 0 && log == copied)
+    }
+
+    /// The value of a pragma that has one (`secure_delete`).
+    pub(in crate::store) fn pragma(&self, name: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .map_err(from_sqlite)
+    }
+
+    /// Puts back what `after_transaction` says, once.
+    pub(super) fn restore_settings(&mut self) {
+        if let Some(sql) = self.after_transaction.take()
+            && let Err(e) = self.conn.execute_batch(&sql)
+        {
+            tracing::error!(error = %e, sql, "SQLite settings not put back");
+        }
+    }
+
+    /// The database file.
+    pub(in crate::store) fn file(&self) -> Option<std::path::PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
     }
 }
 

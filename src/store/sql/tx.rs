@@ -39,20 +39,37 @@ impl WriteTx {
     /// that reads then writes cannot wait for another process's writer and
     /// fails at once, where this one waits (busy_timeout) for its turn.
     pub(in crate::store) fn sqlite(
-        writer: OwnedMutexGuard<SqliteWriter>,
+        mut writer: OwnedMutexGuard<SqliteWriter>,
         durability: Durability,
     ) -> Result<Self, StoreError> {
         // The level is set outside the transaction, as SQLite requires;
         // in WAL mode NORMAL skips the commit's fsync only.
-        writer
-            .conn
-            .execute_batch(match durability {
-                Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
-                Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
-            })
-            .map_err(from_sqlite)?;
+        if let Err(e) = writer.conn.execute_batch(match durability {
+            Durability::Flushed => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
+            Durability::Deferred => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
+        }) {
+            // Not begun: what `sqlite_with` changed goes back now.
+            writer.restore_settings();
+            return Err(from_sqlite(e));
+        }
         let changes = writer.conn.total_changes();
         Ok(WriteTx(Inner::Sqlite(writer, changes)))
+    }
+
+    /// Begins on SQLite with settings of its own (`before`, run outside
+    /// the transaction as pragmas such as `foreign_keys` require), put
+    /// back by `after` once it ends, whichever way.
+    pub(in crate::store) fn sqlite_with(
+        mut writer: OwnedMutexGuard<SqliteWriter>,
+        before: &str,
+        after: String,
+    ) -> Result<Self, StoreError> {
+        writer.after_transaction = Some(after);
+        if let Err(e) = writer.conn.execute_batch(before) {
+            writer.restore_settings();
+            return Err(from_sqlite(e));
+        }
+        Self::sqlite(writer, Durability::Flushed)
     }
 
     pub(in crate::store) async fn postgres(
@@ -69,12 +86,14 @@ impl WriteTx {
 
     pub(in crate::store) async fn commit(mut self) -> Result<(), StoreError> {
         match std::mem::replace(&mut self.0, Inner::Done) {
-            Inner::Sqlite(writer, changes) => {
+            Inner::Sqlite(mut writer, changes) => {
                 if let Err(e) = writer.conn.execute_batch("COMMIT") {
                     // A failed COMMIT may leave the transaction open.
                     let _ = writer.conn.execute_batch("ROLLBACK");
+                    writer.restore_settings();
                     return Err(from_sqlite(e));
                 }
+                writer.restore_settings();
                 // Most of the sender's rounds change nothing.
                 if writer.conn.total_changes() > changes {
                     writer.wrote();
@@ -89,11 +108,12 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if let Inner::Sqlite(writer, _) = &self.0
-            && !writer.conn.is_autocommit()
-        {
-            // Not committed: an error or a cancelled future.
-            let _ = writer.conn.execute_batch("ROLLBACK");
+        if let Inner::Sqlite(writer, _) = &mut self.0 {
+            if !writer.conn.is_autocommit() {
+                // Not committed: an error or a cancelled future.
+                let _ = writer.conn.execute_batch("ROLLBACK");
+            }
+            writer.restore_settings();
         }
     }
 }
