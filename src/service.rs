@@ -18,6 +18,7 @@ pub mod names {
     pub const FETCHED: &str = "mailgate_messages_fetched_total";
     pub const FILED: &str = "mailgate_messages_filed_total";
     pub const TICKETS: &str = "mailgate_tickets_created_total";
+    pub const SENDER_AUTH: &str = "mailgate_sender_authentication_total";
     pub const PROCESSING: &str = "mailgate_message_processing_seconds";
     pub const OUTBOX_SENT: &str = "mailgate_outbox_sent_total";
     pub const OUTBOX_FAILED: &str = "mailgate_outbox_failed_total";
@@ -218,6 +219,15 @@ pub fn record_filed(source: &str, filed: &Filed, took: Duration) {
     histogram!(names::PROCESSING).record(took.as_secs_f64());
 }
 
+/// Counts what the trusted receiving servers said of a message's From
+/// address (`intake.trusted_authserv_ids`), by verdict; nothing when they
+/// said nothing.
+pub fn record_sender_auth(decision: &crate::intake::Decision) {
+    if let Some(checked) = &decision.message.sender_auth {
+        counter!(names::SENDER_AUTH, "verdict" => checked.verdict.as_str()).increment(1);
+    }
+}
+
 /// The Prometheus recorder, installed once per process; its handle renders
 /// `/metrics`. `None` when another recorder is installed already.
 pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
@@ -302,6 +312,7 @@ mod tests {
             names::FETCHED,
             names::FILED,
             names::TICKETS,
+            names::SENDER_AUTH,
             names::PROCESSING,
             names::OUTBOX_SENT,
             names::OUTBOX_FAILED,

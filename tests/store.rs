@@ -756,3 +756,5 @@ mod messages;
 mod portal;
 #[path = "store/search.rs"]
 mod search;
+#[path = "store/senders.rs"]
+mod senders;

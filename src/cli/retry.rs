@@ -57,11 +57,13 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
         return Retried::Refused;
     }
     // Retrying one message by its id is the operator's word that it is no
-    // spam: the filter's verdict is not read again. `--all-quarantined`
-    // still honours it, or it would file every spam in quarantine.
+    // spam and that its sender is who it says: neither the filter's verdict
+    // nor the authentication results are read again. `--all-quarantined`
+    // still honours them, or it would file every spam in quarantine.
     let mut rules = std::borrow::Cow::Borrowed(&settings.intake);
     if !spam_verdicts {
         rules.to_mut().spam.policy = SpamPolicy::Off;
+        rules.to_mut().trusted_authserv_ids.clear();
     }
     let decision = intake::decide(&raw, &rules, &defaults_for(settings, m.mailbox.as_deref()));
     match store.refile(id, &decision).await {

@@ -15,6 +15,9 @@ pub struct IntakeRules {
     pub own_addresses: Vec<String>,
     pub max_message_size: usize,
     pub spam: SpamRules,
+    /// The authserv-ids of our own receiving servers, lower case: only
+    /// their `Authentication-Results` headers are read.
+    pub trusted_authserv_ids: Vec<String>,
 }
 
 /// How the receiving server's spam verdicts are honoured (`intake.spam`).
@@ -100,4 +103,25 @@ pub(super) fn spam_rules(c: &mut Checker, raw: &RawIntake) -> SpamRules {
         5
     };
     SpamRules { policy, scl_level }
+}
+
+/// `intake.trusted_authserv_ids`: host-name-like ids, lower case, once each.
+pub(super) fn trusted_authserv_ids(c: &mut Checker, raw: &RawIntake) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for (i, id) in raw.trusted_authserv_ids.iter().enumerate() {
+        let id = id.trim().to_ascii_lowercase();
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'));
+        if !valid {
+            c.problem(
+                format!("intake.trusted_authserv_ids[{i}]"),
+                "must be the id your receiving server writes first in Authentication-Results, e.g. \"mx.example.com\"",
+            );
+        } else if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }

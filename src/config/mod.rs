@@ -176,6 +176,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
     let database = database::database(&mut c, &raw.database);
     let max_message_size = intake::max_message_size(&mut c, &raw.intake);
     let spam = intake::spam_rules(&mut c, &raw.intake);
+    let trusted_authserv_ids = intake::trusted_authserv_ids(&mut c, &raw.intake);
     let tickets = tickets::tickets(&mut c, &raw.tickets);
     let http = http::http(&mut c, &raw.http);
     if let Some(level) = &raw.log.level
@@ -215,6 +216,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
             own_addresses,
             max_message_size,
             spam,
+            trusted_authserv_ids,
         },
         tickets,
         log_level: raw.log.level.clone(),

@@ -53,6 +53,7 @@ pub struct RawIntake {
     pub own_addresses: Vec<String>,
     pub spam: String,
     pub spam_scl_level: i64,
+    pub trusted_authserv_ids: Vec<String>,
 }
 
 impl Default for RawIntake {
@@ -62,6 +63,7 @@ impl Default for RawIntake {
             own_addresses: Vec::new(),
             spam: "ignore".into(),
             spam_scl_level: 5,
+            trusted_authserv_ids: Vec::new(),
         }
     }
 }

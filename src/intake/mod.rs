@@ -3,6 +3,7 @@
 //! decision with what could be read, or a rejection with its reason.
 
 pub mod attachments;
+pub mod auth;
 pub mod body;
 pub mod classify;
 pub mod fields;
@@ -103,10 +104,22 @@ pub struct NewTicket {
     #[serde(skip_serializing_if = "StatedFields::is_empty")]
     pub reply_fields: StatedFields,
     /// Why it must wait for the team as `held` whatever the sender policy,
-    /// and never continue another ticket: a spam verdict under
-    /// `intake.spam = "hold"`.
+    /// and never continue another ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub held_for: Option<spam::SpamVerdict>,
+    pub held_for: Option<HoldReason>,
+}
+
+/// Why a new ticket waits for the team, unanswered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum HoldReason {
+    /// A spam verdict under `intake.spam = "hold"`.
+    Spam(spam::SpamVerdict),
+    /// The From address failed the receiving server's checks: a reply
+    /// would go to the person whose address was forged, and the message
+    /// must not reach a conversation it claims to belong to. Under the
+    /// `registered` policy the message is refused instead.
+    Unauthenticated(auth::SenderAuth),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -143,6 +156,10 @@ pub struct MessageFacts {
     /// What a bounce says about the message it returns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bounce: Option<BounceFacts>,
+    /// What the trusted receiving servers' checks say of the From address
+    /// (`intake.trusted_authserv_ids`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_auth: Option<auth::SenderAuth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,6 +248,7 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
                 all
             }),
         bounce: None,
+        sender_auth: auth::sender_auth(&mail, &rules.trusted_authserv_ids),
     };
 
     if let Some(robot) = classify::classify(&mail, &rules.own_addresses) {
@@ -272,7 +290,14 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
     };
 
     let mut ticket = build_ticket(&mail, subject, reporter, rules, defaults);
-    ticket.held_for = spam;
+    ticket.held_for = spam.map(HoldReason::Spam);
+    if let Some(checked) = &facts.sender_auth
+        && checked.verdict == auth::AuthVerdict::Fail
+    {
+        // Its keyword lines change nothing: it continues no ticket.
+        ticket.reply_fields = StatedFields::default();
+        ticket.held_for = Some(HoldReason::Unauthenticated(checked.clone()));
+    }
     Decision {
         message: facts,
         outcome: Outcome::Ticket {
@@ -456,6 +481,7 @@ mod tests {
             own_addresses: vec![],
             max_message_size: 1 << 20,
             spam: crate::config::SpamRules::default(),
+            trusted_authserv_ids: Vec::new(),
         };
         let raw = "From: a@b.fr\nSubject: Export\n\nL'export est vide.\n\nEnvoyé de mon iPhone\n";
         match decide(raw.as_bytes(), &rules, &MailboxDefaults::default()).outcome {
@@ -472,6 +498,7 @@ mod tests {
             own_addresses: vec![],
             max_message_size: 1 << 20,
             spam: crate::config::SpamRules::default(),
+            trusted_authserv_ids: Vec::new(),
         };
         let defaults = MailboxDefaults {
             language: Some(Language::Fr),

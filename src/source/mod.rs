@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use tokio::sync::{oneshot, watch};
 
 use crate::intake::{self, Decision, IntakeRules, MailboxDefaults};
-use crate::service::{Monitor, record_filed};
+use crate::service::{Monitor, record_filed, record_sender_auth};
 use crate::store::{Filed, Inbound, RawDigest, Store, StoreError};
 
 /// The threads that decide messages, one per core, for the whole life of
@@ -143,8 +143,9 @@ impl Context {
         started: Instant,
     ) -> (Vec<Filed>, Option<StoreError>) {
         let (filed, error) = self.store().file_messages(messages).await;
-        for f in &filed {
+        for (f, (_, decision)) in filed.iter().zip(messages) {
             record_filed(source, f, started.elapsed());
+            record_sender_auth(decision);
         }
         (filed, error)
     }
@@ -159,6 +160,7 @@ impl Context {
     ) -> Result<Filed, StoreError> {
         let filed = self.store().file_message(inbound, decision).await?;
         record_filed(source, &filed, started.elapsed());
+        record_sender_auth(decision);
         Ok(filed)
     }
 }

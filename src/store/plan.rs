@@ -6,8 +6,8 @@ use super::conversation::{Continuation, NewEvent, Thread};
 use super::customers::Admitted;
 use super::sql::WriteTx;
 use super::{Filed, Store, StoreError};
-use crate::intake::{Decision, NewTicket, Outcome};
-use crate::model::{InboundOutcome, TicketStatus};
+use crate::intake::{Decision, HoldReason, NewTicket, Outcome};
+use crate::model::{InboundOutcome, SenderPolicy, TicketStatus};
 
 /// What filing a message will do, decided before its inbound row is written.
 pub(super) enum Plan<'d> {
@@ -22,7 +22,7 @@ pub(super) enum Plan<'d> {
     /// A new ticket with its status, continuing a long-closed one.
     NewTicket(&'d NewTicket, TicketStatus, Option<Thread>),
     Ignored(&'d str, &'d String),
-    Rejected(&'d str, &'d String),
+    Rejected(&'d str, &'d str),
 }
 
 impl Plan<'_> {
@@ -42,17 +42,21 @@ impl Plan<'_> {
                 Some(*reason),
                 Some(detail.as_str()),
             ),
-            Plan::Rejected(reason, detail) => (
-                InboundOutcome::Rejected,
-                Some(*reason),
-                Some(detail.as_str()),
-            ),
+            Plan::Rejected(reason, detail) => {
+                (InboundOutcome::Rejected, Some(*reason), Some(*detail))
+            }
         }
     }
 }
 
 /// The reject reason of a sender refused by the `registered` policy.
 pub const UNREGISTERED: &str = "unregistered-sender";
+
+/// The reject reason of a From address that failed authentication under
+/// the `registered` policy.
+pub const UNAUTHENTICATED: &str = "unauthenticated";
+const UNAUTHENTICATED_DETAIL: &str = "the From address failed the receiving server's checks \
+     (intake.trusted_authserv_ids); not answered";
 
 impl Store {
     /// What filing a message that is not a duplicate will do: a follow-up,
@@ -66,8 +70,9 @@ impl Store {
     ) -> Result<Plan<'d>, StoreError> {
         Ok(match &decision.outcome {
             Outcome::Ticket { ticket } => {
-                // A message held as spam never continues a ticket: it would
-                // reach the customer's conversation unseen.
+                // A message held (spam, or a From address that failed
+                // authentication) never continues a ticket: it would reach
+                // the customer's conversation unseen.
                 let thread = if ticket.held_for.is_some() {
                     None
                 } else {
@@ -77,6 +82,14 @@ impl Store {
                 match thread {
                     Some(thread) if matches!(self.continuation(&thread), Continuation::Comment) => {
                         Plan::FollowUp(thread, ticket)
+                    }
+                    // Under `registered`, a forged From is no registered
+                    // customer, and is not answered: the answer would go to
+                    // the person whose address was used.
+                    _ if self.admission.policy == Some(SenderPolicy::Registered)
+                        && matches!(ticket.held_for, Some(HoldReason::Unauthenticated(_))) =>
+                    {
+                        Plan::Rejected(UNAUTHENTICATED, UNAUTHENTICATED_DETAIL)
                     }
                     follows => match self.admitted(tx, &ticket.reporter.email).await? {
                         Admitted::Refused => Plan::Refused(ticket),
@@ -89,7 +102,9 @@ impl Store {
                 }
             }
             Outcome::Ignored { reason, detail } => Plan::Ignored(reason.as_str(), detail),
-            Outcome::Rejected { reason, detail } => Plan::Rejected(reason.as_str(), detail),
+            Outcome::Rejected { reason, detail } => {
+                Plan::Rejected(reason.as_str(), detail.as_str())
+            }
         })
     }
 

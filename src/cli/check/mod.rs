@@ -109,6 +109,7 @@ pub async fn check_all(settings: &Settings, options: Options, report: &mut Repor
             )),
         }
     }
+    report.push(senders_item(&settings.intake.trusted_authserv_ids));
     for m in &settings.mailboxes {
         imap::check_mailbox(m, options, report).await;
     }
@@ -125,6 +126,27 @@ pub async fn check_all(settings: &Settings, options: Options, report: &mut Repor
     match &settings.smtp {
         Some(smtp) => smtp::check_smtp(smtp, report).await,
         None => report.push(outbox_item(&settings.outbox_directory)),
+    }
+}
+
+/// Whether From addresses are checked: without a trusted authserv-id, any
+/// sender can write as a registered customer.
+fn senders_item(trusted: &[String]) -> Item {
+    if trusted.is_empty() {
+        Item::warn(
+            "senders",
+            "not authenticated: From addresses are believed (no intake.trusted_authserv_ids)",
+            "set intake.trusted_authserv_ids to the id your receiving server writes first in \
+             Authentication-Results, so that forged senders are held and never answered",
+        )
+    } else {
+        Item::pass(
+            "senders",
+            format!(
+                "authenticated by the Authentication-Results of {}",
+                trusted.join(", ")
+            ),
+        )
     }
 }
 
