@@ -258,6 +258,10 @@ async fn show_one(
     if let Some(ticket) = &m.ticket {
         let _ = writeln!(out, "Ticket:      {ticket}");
     }
+    // As read now: the trusted servers' results are in the stored header.
+    if let Some(checked) = &decision.message.sender_auth {
+        let _ = writeln!(out, "Sender:      {} ({})", checked.verdict, checked.detail);
+    }
     if let Some(of) = m.duplicate_of {
         let _ = writeln!(out, "Duplicate of message {of}");
     }

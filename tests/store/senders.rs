@@ -160,6 +160,16 @@ fn dry_run_and_check_say_what_the_servers_said() {
         "{out}"
     );
     assert!(!db.exists());
+    // Filed for real (policy open): held, and `messages show` says why.
+    let (code, out, err) = mailgate(&config, &["ingest"], Some(forged.as_bytes()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SUP-1 created"), "{out}");
+    let (code, out, err) = mailgate(&config, &["messages", "show", "1"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Sender:      fail (spf=fail, dkim=none, dmarc=fail (mx.example.com))"),
+        "{out}"
+    );
 
     let (_, out, _) = mailgate(&config, &["check"], None);
     assert!(
