@@ -909,6 +909,44 @@ async fn api_story(db: Option<&TestDb>) {
     assert!(page.contains("Does it work now?"));
     assert!(page.contains("Waiting for your reply"));
     assert!(!page.contains("Known issue"));
+
+    // Erasure for the team's tools: counted dry, then done, then nothing
+    // left to erase; a wrong choice is refused.
+    let path = "/customers/J.Smith@globex.com";
+    let dry = json_of(
+        site.api(Method::DELETE, &format!("{path}?dry_run=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(dry["dry_run"], json!(true), "{dry}");
+    assert_eq!(dry["erasure_log"], Value::Null);
+    assert!(
+        dry["counts"].as_object().is_some_and(|c| !c.is_empty()),
+        "{dry}"
+    );
+    assert_eq!(
+        site.store.ticket("SUP-2").await.unwrap().reporter_email,
+        "j.smith@globex.com"
+    );
+    let refused = site
+        .api(Method::DELETE, &format!("{path}?tickets=burn"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let done = json_of(site.api(Method::DELETE, path).send().await.unwrap()).await;
+    let pseudonym = done["pseudonym"].as_str().unwrap();
+    assert!(
+        pseudonym.starts_with("erased-") && pseudonym.ends_with("@invalid"),
+        "{done}"
+    );
+    let erased = site.store.ticket("SUP-2").await.unwrap();
+    assert_eq!(erased.reporter_email, pseudonym);
+    assert_eq!(erased.description, mailgate::store::ERASED);
+    let again = site.api(Method::DELETE, path).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
     site.store.close().await;
 }
 

@@ -40,6 +40,7 @@ use crate::store::FieldUpdate;
 use crate::view::ticket_json;
 
 mod auth;
+mod customers;
 mod error;
 mod list;
 #[cfg(test)]
@@ -59,6 +60,10 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
         .route("/tickets/{key}", get(show).patch(update))
         .route("/tickets/{key}/replies", axum::routing::post(reply))
         .route("/tickets/{key}/notes", axum::routing::post(note))
+        .route(
+            "/customers/{email}",
+            axum::routing::delete(customers::forget),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
