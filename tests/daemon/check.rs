@@ -56,6 +56,16 @@ fn everything_right_passes_and_missing_folders_are_only_warnings() {
             smtp_toml(sink.port, "mailgate", "smtp-secret")
         ),
     );
+    // Senders authenticated by our receiving server, or `check` warns.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[intake]\n",
+            "[intake]\ntrusted_authserv_ids = [\"mx.example.com\"]\n",
+        ),
+    )
+    .unwrap();
 
     // A new mailbox: Processed and Quarantine do not exist yet. `check`
     // says so without creating them, and does not fail.
@@ -88,6 +98,7 @@ fn everything_right_passes_and_missing_folders_are_only_warnings() {
             "✓ mailbox support: connected to 127.0.0.1:{} (plain text)",
             dovecot.port
         ),
+        "✓ senders: authenticated by the Authentication-Results of mx.example.com",
         "✓ mailbox support: logged in as support (LOGIN)",
         "✓ mailbox support: IDLE",
         "✓ mailbox support: MOVE",
