@@ -16,6 +16,7 @@ pub struct RawPortal {
     pub login_link_lifetime: String,
     pub session_lifetime: String,
     pub terms_version: String,
+    pub terms_url: Option<String>,
     pub links_per_address: u32,
     pub links_per_client: u32,
 }
@@ -27,6 +28,7 @@ impl Default for RawPortal {
             login_link_lifetime: "15m".into(),
             session_lifetime: "30days".into(),
             terms_version: "1".into(),
+            terms_url: None,
             links_per_address: 3,
             links_per_client: 20,
         }
@@ -43,6 +45,9 @@ pub struct PortalSettings {
     pub session_lifetime: Duration,
     /// Customers accept the terms again when this changes.
     pub terms_version: String,
+    /// The vendor's own terms, linked from the terms page instead of the
+    /// built-in text; http or https.
+    pub terms_url: Option<String>,
     /// Sign-in links one address may be sent in an hour.
     pub links_per_address: u32,
     /// Sign-in links one client (IP address) may ask for in an hour.
@@ -81,6 +86,17 @@ pub(super) fn portal(c: &mut Checker, raw: &RawPortal) -> PortalSettings {
     if terms_version.is_empty() || terms_version.len() > 64 {
         c.problem("portal.terms_version", "must be 1 to 64 characters");
     }
+    let terms_url = raw.terms_url.as_deref().map(str::trim).and_then(|text| {
+        match url::Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url.to_string())
+            }
+            _ => {
+                c.problem("portal.terms_url", format!("{text:?} is not an http or https URL"));
+                None
+            }
+        }
+    });
     for (key, value) in [
         ("portal.links_per_address", raw.links_per_address),
         ("portal.links_per_client", raw.links_per_client),
@@ -94,6 +110,7 @@ pub(super) fn portal(c: &mut Checker, raw: &RawPortal) -> PortalSettings {
         login_link_lifetime,
         session_lifetime,
         terms_version,
+        terms_url,
         links_per_address: raw.links_per_address,
         links_per_client: raw.links_per_client,
     }
@@ -116,6 +133,7 @@ mod tests {
                 login_link_lifetime: "soon".into(),
                 links_per_client: 0,
                 terms_version: " ".into(),
+                terms_url: Some("javascript:alert(1)".into()),
                 ..RawPortal::default()
             },
         );
@@ -125,6 +143,7 @@ mod tests {
             [
                 "portal.login_link_lifetime",
                 "portal.terms_version",
+                "portal.terms_url",
                 "portal.links_per_client"
             ]
         );

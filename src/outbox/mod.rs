@@ -67,6 +67,19 @@ pub fn no_reply_match<'p>(address: &str, patterns: &'p [String]) -> Option<&'p s
         .find(|p| !p.is_empty() && local.contains(p))
 }
 
+/// Whether mail to `address` can arrive at all: not in the `invalid`
+/// top-level domain, which RFC 2606 reserves for names that must never
+/// resolve. Erased people are `erased-N@invalid` (`customers forget`), and
+/// stay watchers of the tickets they followed.
+pub fn deliverable(address: &str) -> bool {
+    let domain = address
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    domain != "invalid" && !domain.ends_with(".invalid")
+}
+
 /// A Message-ID of ours: the ticket key (so an operator can tell what a
 /// bounce is about), the kind, 96 random bits, and our domain.
 pub fn new_message_id(key: &str, kind: &str, from: &str) -> String {
@@ -377,6 +390,10 @@ impl Replies {
             suppressed,
             in_reply_to,
         } = spec;
+        let recipients: Vec<String> = recipients.into_iter().filter(|r| deliverable(r)).collect();
+        if recipients.is_empty() {
+            return None;
+        }
         let id = new_message_id(&ticket.key, kind, &self.from);
         let envelope = Envelope {
             from: &self.from,
@@ -538,6 +555,14 @@ impl Replies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erased_people_and_other_invalid_domains_get_no_mail() {
+        assert!(!deliverable("erased-12@invalid"));
+        assert!(!deliverable("someone@host.INVALID."));
+        assert!(deliverable("marie@acme.fr"));
+        assert!(deliverable("x@invalid.example"));
+    }
 
     #[test]
     fn no_reply_patterns_match_the_local_part() {

@@ -115,5 +115,20 @@ mod tests {
         assert!(body.contains("&lt;b&gt;x") && !body.contains("<b>x"));
         assert!(body.contains("lang=\"fr\""));
         assert!(!body.contains("<script"));
+        // The vendor's own terms are a link, escaped, instead of the text.
+        let terms = |url: Option<&str>| {
+            page(
+                "portal/terms.html",
+                Language::En,
+                Some("abc"),
+                minijinja::context! { version => "2", terms_url => url },
+            )
+            .unwrap()
+        };
+        let linked = terms(Some("https://vendor.example/terms?a=1&b=\"x\""));
+        assert!(linked.contains("vendor.example"), "{linked}");
+        assert!(linked.contains("&amp;b=&quot;x&quot;"), "{linked}");
+        assert!(!linked.contains("Keep your sign-in links"));
+        assert!(terms(None).contains("Keep your sign-in links"));
     }
 }

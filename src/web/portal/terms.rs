@@ -1,6 +1,7 @@
 //! The terms of use: shown after the first sign-in and whenever
 //! `portal.terms_version` changes; nothing else is reachable before they
-//! are accepted. Acceptance is recorded with its time, version and client.
+//! are accepted. The text is built in, or the vendor's own page at
+//! `portal.terms_url`, linked. Acceptance is recorded with its time, version and client.
 
 use axum::Form;
 use axum::extract::State;
@@ -22,7 +23,10 @@ pub(super) async fn show(State(state): State<AppState>, headers: HeaderMap) -> R
         "portal/terms.html",
         signed.language,
         Some(&signed.csrf),
-        minijinja::context! { version => state.settings.portal.terms_version },
+        minijinja::context! {
+            version => state.settings.portal.terms_version,
+            terms_url => state.settings.portal.terms_url,
+        },
     ) {
         Ok(body) => html(StatusCode::OK, signed.language, body),
         Err(e) => render_failed(&e, signed.language),
