@@ -86,17 +86,22 @@ pub(super) fn portal(c: &mut Checker, raw: &RawPortal) -> PortalSettings {
     if terms_version.is_empty() || terms_version.len() > 64 {
         c.problem("portal.terms_version", "must be 1 to 64 characters");
     }
-    let terms_url = raw.terms_url.as_deref().map(str::trim).and_then(|text| {
-        match url::Url::parse(text) {
+    let terms_url = raw
+        .terms_url
+        .as_deref()
+        .map(str::trim)
+        .and_then(|text| match url::Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                 Some(url.to_string())
             }
             _ => {
-                c.problem("portal.terms_url", format!("{text:?} is not an http or https URL"));
+                c.problem(
+                    "portal.terms_url",
+                    format!("{text:?} is not an http or https URL"),
+                );
                 None
             }
-        }
-    });
+        });
     for (key, value) in [
         ("portal.links_per_address", raw.links_per_address),
         ("portal.links_per_client", raw.links_per_client),
