@@ -129,27 +129,24 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
 
-        let mut tickets = Vec::new();
-        for id in found.tickets() {
-            let key: String = sqlx::query("SELECT key FROM tickets WHERE id = $1")
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-            let roles = [
-                (&found.reported, TicketRole::Reporter),
-                (&found.watched, TicketRole::Watcher),
-                (&found.commented, TicketRole::Commenter),
-            ]
+        // Read in one go, in the order of `found.tickets()`.
+        let tickets = self
+            .tickets_by_ids(&found.tickets())
+            .await?
             .into_iter()
-            .filter(|(ids, _)| ids.contains(&id))
-            .map(|(_, role)| role)
+            .map(|ticket| {
+                let roles = [
+                    (&found.reported, TicketRole::Reporter),
+                    (&found.watched, TicketRole::Watcher),
+                    (&found.commented, TicketRole::Commenter),
+                ]
+                .into_iter()
+                .filter(|(ids, _)| ids.contains(&ticket.id))
+                .map(|(_, role)| role)
+                .collect();
+                ExportedTicket { ticket, roles }
+            })
             .collect();
-            tickets.push(ExportedTicket {
-                ticket: self.ticket(&key).await?,
-                roles,
-            });
-        }
 
         let mut messages = Vec::with_capacity(found.messages.len());
         for id in &found.messages {

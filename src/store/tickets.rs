@@ -27,11 +27,7 @@ impl Store {
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<Vec<i64>, _>>()?;
-        let mut tickets = Vec::with_capacity(ids.len());
-        for page in ids.chunks(500) {
-            tickets.extend(self.tickets_by_ids(page).await?);
-        }
-        Ok(tickets)
+        self.tickets_by_ids(&ids).await
     }
 
     /// A ticket by key (`SUP-42`, any case).
@@ -54,12 +50,22 @@ impl Store {
     }
 
     /// The tickets of `ids`, with everything attached to them, in the
-    /// order of `ids` (missing ones left out): eight queries whatever the
-    /// number of tickets, each part read for all of them at once.
+    /// order of `ids` (missing ones left out): eight queries per 500
+    /// tickets, each part read for all of them at once.
     pub(super) async fn tickets_by_ids(
         &self,
         ids: &[i64],
     ) -> Result<Vec<TicketRecord>, StoreError> {
+        // Bounded statements: an IN list per chunk, far below both backends'
+        // limits on parameters.
+        let mut tickets = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            tickets.extend(self.ticket_chunk(chunk).await?);
+        }
+        Ok(tickets)
+    }
+
+    async fn ticket_chunk(&self, ids: &[i64]) -> Result<Vec<TicketRecord>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
