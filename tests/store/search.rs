@@ -246,6 +246,7 @@ async fn story(db: &TestDb) {
             "DROP TRIGGER ticket_search_attachment_update",
             "DROP TRIGGER ticket_search_attachment_delete",
             "DROP TABLE ticket_search",
+            "DROP VIEW ticket_search_text",
             "DROP INDEX ticket_products_product",
             "DELETE FROM _sqlx_migrations WHERE version = 10",
         ]
