@@ -38,7 +38,6 @@ fn replies_for(settings: &Settings) -> Result<Replies, StoreError> {
         templates: Arc::new(templates),
         from: settings.from_address(),
         from_name: settings.from_name.clone(),
-        team_address: settings.tickets.team_address.clone(),
         tracking_base: settings.tickets.tracking_url.clone(),
         portal_url: (settings.portal.enabled).then(|| {
             format!(
@@ -63,6 +62,10 @@ fn apply_settings(store: Store, settings: &Settings, replies: Replies) -> Store 
     store
         .with_replies(Arc::new(replies), settings.auto_reply_limit)
         .with_conversations(settings.tickets.conversations.clone())
+        .with_routes(
+            settings.routes.clone(),
+            settings.tickets.team_address.as_deref(),
+        )
         .with_admission(Admission {
             policy: Some(settings.sender_policy),
             allowed_domains: settings.allowed_domains.clone(),

@@ -810,6 +810,45 @@ async fn api_story(db: Option<&TestDb>) {
     assert_eq!(patched.comments.last().unwrap().body, "Does it work now?");
     assert_eq!(patched.replies.last().unwrap().kind, "status");
 
+    // The assignee alone: Bob is told; lists find his tickets; `null`
+    // takes it back, without a mail.
+    let response = site
+        .api(Method::PATCH, "/tickets/SUP-2")
+        .json(&json!({"assignee": "Bob@Vendor.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await, json!({"key": "SUP-2", "mails": 1}));
+    let assigned = site.store.ticket("SUP-2").await.unwrap();
+    assert_eq!(assigned.assignee.as_deref(), Some("bob@vendor.example"));
+    assert_eq!(assigned.replies.last().unwrap().kind, "assignment");
+    let mine = site
+        .api(Method::GET, "/tickets?assignee=bob@vendor.example")
+        .send()
+        .await
+        .unwrap();
+    let mine = json_of(mine).await;
+    let listed: Vec<_> = mine["tickets"].as_array().unwrap().iter().collect();
+    assert_eq!(listed.len(), 1, "{mine}");
+    assert_eq!(listed[0]["key"], "SUP-2");
+    assert_eq!(listed[0]["assignee"], "bob@vendor.example");
+    let response = site
+        .api(Method::PATCH, "/tickets/SUP-2")
+        .json(&json!({"assignee": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(response).await, json!({"key": "SUP-2", "mails": 0}));
+    assert_eq!(site.store.ticket("SUP-2").await.unwrap().assignee, None);
+    let bad = site
+        .api(Method::PATCH, "/tickets/SUP-2")
+        .json(&json!({"assignee": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // Refused values: 422 naming what is accepted; malformed bodies: 400.
     for (body, status) in [
         (

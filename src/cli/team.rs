@@ -1,4 +1,4 @@
-//! `mailgate tickets reply|note|status`: the team's actions on a ticket,
+//! `mailgate tickets reply|note|status|assign`: the team's actions on a ticket,
 //! their text (`--message` or `--file`), attachments and author.
 
 use std::path::{Path, PathBuf};
@@ -99,6 +99,10 @@ pub(super) enum TeamAction<'a> {
         status: &'a str,
         message: Option<String>,
     },
+    /// `None`: to nobody.
+    Assign {
+        assignee: Option<&'a str>,
+    },
 }
 
 /// The exit status of a team action, with its message.
@@ -119,7 +123,7 @@ fn action_status(result: Result<ActionDone, StoreError>, what: &str) -> u8 {
     }
 }
 
-/// `mailgate tickets reply|note|status`.
+/// `mailgate tickets reply|note|status|assign`.
 pub(super) async fn execute(
     settings: &Settings,
     key: &str,
@@ -162,6 +166,13 @@ pub(super) async fn execute(
                 &format!("status {status}"),
             )
         }
+        TeamAction::Assign { assignee } => action_status(
+            store.assign_ticket(key, author, assignee).await,
+            &match assignee {
+                Some(a) => format!("assigned to {a}"),
+                None => "assigned to nobody".to_owned(),
+            },
+        ),
     };
     store.close().await;
     status

@@ -1,4 +1,4 @@
-//! `mailgate tickets list|search|show|reply|status|note`: tickets as a
+//! `mailgate tickets list|search|show|reply|status|note|assign`: tickets as a
 //! table by page, found by their words, one in full, and the team's actions
 //! on them (those in `team.rs`).
 
@@ -60,6 +60,18 @@ pub(super) enum TicketsAction {
         #[command(flatten)]
         author: Author,
     },
+    /// Give the ticket to a team member (told by mail), or to nobody.
+    Assign {
+        key: String,
+        /// The team member's address.
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        email: Option<String>,
+        /// Take the ticket from whoever has it.
+        #[arg(long)]
+        none: bool,
+        #[command(flatten)]
+        author: Author,
+    },
     /// An internal note: never mailed, never shown to the customer.
     Note {
         key: String,
@@ -86,6 +98,9 @@ pub(super) struct ListOptions {
     /// Only tickets reported by this address.
     #[arg(long)]
     reporter: Option<String>,
+    /// Only tickets assigned to this address ("none": to nobody).
+    #[arg(long)]
+    assignee: Option<String>,
     /// Tickets per page (at most 200).
     #[arg(long, default_value_t = 50)]
     limit: usize,
@@ -126,6 +141,17 @@ pub(super) async fn execute(settings: &Settings, action: &TicketsAction) -> u8 {
                 exit::USAGE
             }
         },
+        TicketsAction::Assign {
+            key,
+            email,
+            none: _,
+            author,
+        } => {
+            let action = TeamAction::Assign {
+                assignee: email.as_deref(),
+            };
+            team::execute(settings, key, &author.name(), action).await
+        }
         TicketsAction::Note { key, text, author } => match text.read() {
             Ok(text) => {
                 let action = TeamAction::Note { text };
@@ -167,6 +193,7 @@ async fn list(settings: &Settings, terms: Option<&SearchTerms>, options: &ListOp
         severity: options.severity.as_deref(),
         request_type: options.request_type.as_deref(),
         reporter: options.reporter.as_deref(),
+        assignee: options.assignee.as_deref(),
     };
     let filter = match ticket_filter(settings, &text) {
         Ok(filter) => filter,
@@ -292,6 +319,17 @@ fn write_ticket(
         None => ticket.reporter_email.clone(),
     };
     writeln!(out, "Reporter:     {reporter}")?;
+    writeln!(
+        out,
+        "Queue:        {}",
+        ticket
+            .queue
+            .as_deref()
+            .unwrap_or(crate::config::DEFAULT_QUEUE)
+    )?;
+    if let Some(assignee) = &ticket.assignee {
+        writeln!(out, "Assignee:     {assignee}")?;
+    }
     if !ticket.watchers.is_empty() {
         let watchers: Vec<_> = ticket.watchers.iter().map(|w| w.email.as_str()).collect();
         writeln!(out, "Watchers:     {}", watchers.join(", "))?;

@@ -13,6 +13,7 @@ mod maildirs;
 mod outbox;
 mod portal;
 mod raw;
+mod routes;
 mod secret;
 mod senders;
 mod smtp;
@@ -35,6 +36,7 @@ pub use maildirs::MaildirSettings;
 pub use outbox::OutboxSettings;
 pub use portal::{PortalSettings, RawPortal};
 pub use raw::*;
+pub use routes::{DEFAULT_QUEUE, Route, RouteFacts, Routes};
 pub use secret::Secret;
 pub use smtp::SmtpSettings;
 pub use tickets::{ConversationRules, TicketSettings};
@@ -82,6 +84,8 @@ pub struct Settings {
     pub maildirs: Vec<MaildirSettings>,
     /// The customer portal (`/portal/`).
     pub portal: PortalSettings,
+    /// Which team each new ticket goes to (`[[routes]]`).
+    pub routes: Routes,
 }
 
 impl Settings {
@@ -195,11 +199,16 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
     let mut names = HashSet::new();
     let mailboxes = mailboxes::mailboxes(&mut c, &raw.mailboxes, &vocabulary, &mut names, base);
     let maildirs = maildirs::maildirs(&mut c, &raw.maildirs, &vocabulary, &mut names);
+    let sources: Vec<String> = (mailboxes.iter().map(|m| m.name.clone()))
+        .chain(maildirs.iter().map(|m| m.name.clone()))
+        .collect();
+    let routes = routes::routes(&mut c, &raw.routes, &vocabulary, &sources);
 
     let mut own_addresses = intake::own_addresses(&mut c, &raw.intake);
     own_addresses.extend(mailboxes.iter().filter_map(|m| m.address.clone()));
     own_addresses.extend(smtp.iter().map(|s| s.from.clone()));
     own_addresses.extend(tickets.team_address.clone());
+    own_addresses.extend(routes.team_addresses().map(str::to_owned));
     // Configuration order is kept: the first one signs our mail when there is
     // no [smtp] from.
     let mut seen = HashSet::new();
@@ -237,5 +246,6 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         mailboxes,
         maildirs,
         portal,
+        routes,
     })
 }

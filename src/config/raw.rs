@@ -20,6 +20,7 @@ pub struct RawSettings {
     pub portal: super::portal::RawPortal,
     pub mailboxes: Vec<RawMailbox>,
     pub maildirs: Vec<RawMaildir>,
+    pub routes: Vec<super::routes::RawRoute>,
     pub severities: Option<Vec<RawTerm>>,
     pub products: Vec<RawTerm>,
     pub request_types: Option<Vec<RawTerm>>,

@@ -160,6 +160,10 @@ pub struct MessageFacts {
     /// (`intake.trusted_authserv_ids`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_auth: Option<auth::SenderAuth>,
+    /// The addresses it was sent to (To, then Cc), lower case, for
+    /// `[[routes]]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -249,6 +253,9 @@ pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> De
             }),
         bounce: None,
         sender_auth: auth::sender_auth(&mail, &rules.trusted_authserv_ids),
+        recipients: (mail.to.iter().chain(&mail.cc))
+            .map(|p| p.email.to_lowercase())
+            .collect(),
     };
 
     if let Some(robot) = classify::classify(&mail, &rules.own_addresses) {

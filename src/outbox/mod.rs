@@ -31,7 +31,6 @@ pub struct Replies {
     pub templates: Arc<Templates>,
     pub from: String,
     pub from_name: Option<String>,
-    pub team_address: Option<String>,
     /// Public base of the tracking page.
     pub tracking_base: String,
     /// The customer portal's address, told in every mail to a customer;
@@ -150,6 +149,8 @@ impl Replies {
             tracking_url: String::new(),
             portal_url: self.portal_url.clone(),
             marker: String::new(),
+            queue: String::new(),
+            assignee: None,
         }
     }
 
@@ -223,7 +224,7 @@ impl ReplyPlanner for Replies {
             }),
             Some(Err(e)) => error!(ticket = created.key, error = %e, "confirmation not rendered"),
         }
-        if let Some(team) = &self.team_address {
+        if let Some(team) = created.team_address {
             let id = new_message_id(created.key, "notification", &self.from);
             let envelope = Envelope {
                 message_id: &id,
@@ -231,20 +232,22 @@ impl ReplyPlanner for Replies {
                 references: &[],
                 ..envelope
             };
-            let team_facts = self.facts(created, self.team_language);
+            let mut team_facts = self.facts(created, self.team_language);
+            team_facts.queue = created.queue.to_owned();
+            team_facts.assignee = created.assignee.map(str::to_owned);
+            let to = TeamRecipients::new(team, created.assignee);
             match render::team_notification(
                 &self.templates,
                 &team_facts,
                 self.team_language,
-                team,
-                self.team_replies_through_us,
+                &to.routing(created.queue, self.team_replies_through_us),
                 &envelope,
             ) {
                 Ok(raw) => out.push(OutgoingMail {
                     kind: "notification".into(),
                     message_id: id,
                     sender: self.from.clone(),
-                    recipients: vec![team.clone()],
+                    recipients: to.all(),
                     raw,
                     automatic: false,
                     suppressed: None,
@@ -348,6 +351,8 @@ impl Replies {
             changes: Vec::new(),
             reopened: false,
             reopen_days: self.reopen_days,
+            queue: ticket.queue.clone(),
+            assignee: ticket.assignee.clone(),
         }
     }
 
@@ -456,18 +461,19 @@ impl Replies {
                 facts.text = text.to_owned();
                 facts.attachments = attachment_lines(attachments);
                 facts.reopened = reopened;
-                if let Some(team) = &self.team_address {
+                if let Some(team) = ticket.team_address.as_deref() {
                     let mut facts = self.conversation_facts(ticket, self.team_language);
                     facts.author = author_line.clone();
                     facts.text = text.to_owned();
                     facts.attachments = attachment_lines(attachments);
                     facts.changes = self.change_lines(changes, self.team_language);
                     facts.reopened = reopened;
+                    let to = TeamRecipients::new(team, ticket.assignee.as_deref());
                     out.extend(self.mail(
                         ticket,
                         MailSpec {
                             kind: "comment-notification",
-                            recipients: vec![team.clone()],
+                            recipients: to.all(),
                             automatic: false,
                             suppressed: None,
                             in_reply_to: message_id,
@@ -477,8 +483,7 @@ impl Replies {
                                 templates,
                                 &facts,
                                 self.team_language,
-                                team,
-                                self.team_replies_through_us,
+                                &to.routing(&ticket.queue, self.team_replies_through_us),
                                 e,
                             )
                         },
@@ -547,8 +552,72 @@ impl Replies {
                     ),
                 );
             }
+            ConversationEvent::Assigned { assignee, actor } => {
+                // Nobody is told of their own choice, nor of being
+                // unassigned.
+                let Some(assignee) = assignee.filter(|a| !a.eq_ignore_ascii_case(actor)) else {
+                    return out;
+                };
+                let mut facts = self.conversation_facts(ticket, self.team_language);
+                facts.author = actor.to_owned();
+                let to = TeamRecipients {
+                    to: assignee,
+                    cc: None,
+                };
+                out.extend(self.mail(
+                    ticket,
+                    MailSpec {
+                        kind: "assignment",
+                        recipients: to.all(),
+                        automatic: false,
+                        suppressed: None,
+                        in_reply_to: None,
+                    },
+                    |e| {
+                        render::assignment(
+                            templates,
+                            &facts,
+                            self.team_language,
+                            &to.routing(&ticket.queue, self.team_replies_through_us),
+                            e,
+                        )
+                    },
+                ));
+            }
         }
         out
+    }
+}
+
+/// Who mail to the team goes to: the queue's address, and the ticket's
+/// assignee in copy when it is someone else.
+struct TeamRecipients<'a> {
+    to: &'a str,
+    cc: Option<&'a str>,
+}
+
+impl<'a> TeamRecipients<'a> {
+    fn new(team: &'a str, assignee: Option<&'a str>) -> Self {
+        TeamRecipients {
+            to: team,
+            cc: assignee.filter(|a| !a.eq_ignore_ascii_case(team)),
+        }
+    }
+
+    fn all(&self) -> Vec<String> {
+        std::iter::once(self.to)
+            .chain(self.cc)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn routing(&self, queue: &'a str, reply_to_us: bool) -> render::TeamRouting<'a> {
+        render::TeamRouting {
+            to: self.to,
+            cc: self.cc,
+            queue,
+            reply_to_us,
+        }
     }
 }
 

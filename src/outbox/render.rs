@@ -131,14 +131,26 @@ pub fn registration(
     Ok(message.formatted())
 }
 
+/// Where a mail to the team goes, and what its headers say of the queue.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamRouting<'a> {
+    /// The queue's team address.
+    pub to: &'a str,
+    /// The ticket's assignee, when someone else.
+    pub cc: Option<&'a str>,
+    /// `X-Mailgate-Queue`: the `[[routes]]` name, or `default`.
+    pub queue: &'a str,
+    /// Agents answer through mailgate: replies come back to us.
+    pub reply_to_us: bool,
+}
+
 /// What every mail to the team carries: headers a mail filter can use, and
 /// `Reply-To` the support address when agents answer through mailgate
 /// (their reply goes to the customer from there, threaded and recorded),
 /// else the reporter.
 struct TeamMail<'a> {
-    team: &'a str,
+    routing: &'a TeamRouting<'a>,
     subject: String,
-    reply_to_us: bool,
     reporter_name: Option<&'a str>,
     reporter: &'a str,
     key: &'a str,
@@ -152,26 +164,30 @@ fn team_mail(
     text: String,
 ) -> Result<Vec<u8>, RenderError> {
     let TeamMail {
-        team,
+        routing,
         subject,
-        reply_to_us,
         reporter_name,
         reporter,
         key,
         severity,
         products,
     } = mail;
-    let reply_to = if reply_to_us {
+    let reply_to = if routing.reply_to_us {
         mailbox(envelope.from_name, envelope.from)?
     } else {
         mailbox(reporter_name, reporter)?
     };
-    let message = base(envelope, mailbox(None, team)?, subject)?
+    let mut builder = base(envelope, mailbox(None, routing.to)?, subject)?;
+    if let Some(cc) = routing.cc {
+        builder = builder.cc(mailbox(None, cc)?);
+    }
+    let message = builder
         .reply_to(reply_to)
         .automatic("auto-generated")
         .raw_header(raw_header("X-Mailgate-Ticket", key))
         .raw_header(raw_header("X-Mailgate-Severity", severity))
         .raw_header(raw_header("X-Mailgate-Products", &products.join(", ")))
+        .raw_header(raw_header("X-Mailgate-Queue", routing.queue))
         .singlepart(text_part(text))
         .map_err(|e| RenderError::Message(e.to_string()))?;
     Ok(message.formatted())
@@ -183,15 +199,13 @@ pub fn team_notification(
     templates: &Templates,
     ticket: &TicketFacts,
     language: Language,
-    team: &str,
-    reply_to_us: bool,
+    routing: &TeamRouting<'_>,
     envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let text = templates.render(&template_name("notification", language, "txt"), ticket)?;
     let mail = TeamMail {
-        team,
+        routing,
         subject: subject(&ticket.key, &ticket.summary),
-        reply_to_us,
         reporter_name: ticket.reporter_name.as_deref(),
         reporter: &ticket.reporter,
         key: &ticket.key,
@@ -301,15 +315,34 @@ pub fn follow_up_notification(
     templates: &Templates,
     facts: &ConversationFacts,
     language: Language,
-    team: &str,
-    reply_to_us: bool,
+    routing: &TeamRouting<'_>,
     envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let text = templates.render(&template_name("comment", language, "txt"), facts)?;
+    conversation_team_mail(envelope, routing, facts, text)
+}
+
+/// A ticket given to a team member, told to them.
+pub fn assignment(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    routing: &TeamRouting<'_>,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("assigned", language, "txt"), facts)?;
+    conversation_team_mail(envelope, routing, facts, text)
+}
+
+fn conversation_team_mail(
+    envelope: &Envelope<'_>,
+    routing: &TeamRouting<'_>,
+    facts: &ConversationFacts,
+    text: String,
+) -> Result<Vec<u8>, RenderError> {
     let mail = TeamMail {
-        team,
+        routing,
         subject: format!("Re: {}", subject(&facts.key, &facts.summary)),
-        reply_to_us,
         reporter_name: facts.reporter_name.as_deref(),
         reporter: &facts.reporter,
         key: &facts.key,

@@ -109,6 +109,8 @@ impl Store {
             auto_reply_limit: i64::MAX,
             admission: Admission::default(),
             conversations: ConversationRules::default(),
+            routes: std::sync::Arc::default(),
+            team_address: None,
             outbox_ready: std::sync::Arc::default(),
             sqlite_writer: None,
             instance,

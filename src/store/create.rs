@@ -2,11 +2,25 @@
 //! the customer, products, watchers, unrecognised values, attachments,
 //! and the mail the planner decides on.
 
+use super::conversation::NewEvent;
 use super::replies::CreatedTicket;
 use super::sql::{self, WriteTx};
 use super::{Backend, Store, StoreError, now, tracking_token};
+use crate::config::{DEFAULT_QUEUE, RouteFacts};
 use crate::intake::{Attachment, MessageFacts, NewTicket};
 use crate::model::{TicketKey, TicketStatus};
+
+/// How a new ticket is being filed.
+pub(super) struct Filing<'a> {
+    /// The received message it comes from.
+    pub inbound_id: i64,
+    /// The source's name, for `[[routes]]` `mailbox`.
+    pub mailbox: Option<&'a str>,
+    /// `open`, or `held`.
+    pub status: TicketStatus,
+    /// The old ticket it continues.
+    pub follows: Option<i64>,
+}
 
 impl Store {
     async fn next_ticket_number(&self, tx: &mut WriteTx) -> Result<i64, StoreError> {
@@ -24,10 +38,23 @@ impl Store {
         tx: &mut WriteTx,
         ticket: &NewTicket,
         message: &MessageFacts,
-        inbound_id: i64,
-        status: TicketStatus,
-        follows: Option<i64>,
+        filing: Filing<'_>,
     ) -> Result<String, StoreError> {
+        let Filing {
+            inbound_id,
+            mailbox,
+            status,
+            follows,
+        } = filing;
+        let route = self.routes.pick(&RouteFacts {
+            products: &ticket.products,
+            request_type: &ticket.request_type,
+            severity: &ticket.severity,
+            mailbox,
+            recipients: &message.recipients,
+        });
+        let queue = route.map(|r| r.name.as_str());
+        let assignee = route.and_then(|r| r.assignee.as_deref());
         let at = now();
         let token = tracking_token();
         let number = self.next_ticket_number(tx).await?;
@@ -54,8 +81,8 @@ impl Store {
         let ticket_id: i64 = sql::query(
             "INSERT INTO tickets (key, number, tracking_token, status, summary, description, severity,
                  request_type, customer_id, reporter_email, reporter_name, reply_to, language,
-                 created_at, updated_at, follows_ticket_id)
-             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15)
+                 created_at, updated_at, follows_ticket_id, queue, assignee)
+             VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15, $16, $17)
              RETURNING id",
         )
         .bind(&key)
@@ -73,6 +100,8 @@ impl Store {
         .bind(&at)
         .bind(status.as_str())
         .bind(follows)
+        .bind(queue)
+        .bind(assignee)
         .fetch_one(tx)
         .await?
         .try_get(0)?;
@@ -103,6 +132,20 @@ impl Store {
                 .await?;
         }
         Self::link_inbound(tx, inbound_id, ticket_id).await?;
+        if let Some(route) = route.filter(|r| r.assignee.is_some()) {
+            let detail = format!("route {}", route.name);
+            let event = NewEvent {
+                ticket_id,
+                kind: "assignee",
+                field: Some("assignee"),
+                old: None,
+                new: assignee,
+                detail: Some(&detail),
+                actor: "mailgate",
+                public: false,
+            };
+            Self::record_event(tx, &event).await?;
+        }
         if let Some(planner) = &self.replies {
             let created = CreatedTicket {
                 key: &key,
@@ -113,6 +156,9 @@ impl Store {
                 customer_language: customer_language
                     .as_deref()
                     .and_then(crate::model::Language::parse),
+                queue: queue.unwrap_or(DEFAULT_QUEUE),
+                team_address: self.queue_team_address(queue),
+                assignee,
             };
             let mails = planner.plan(&created);
             self.enqueue_planned(tx, Some(ticket_id), mails).await?;

@@ -314,7 +314,8 @@ impl Store {
         .await?
         .try_get(0)?;
 
-        self.carry_out(tx, plan, inbound_id, decision).await
+        self.carry_out(tx, plan, inbound_id, inbound.mailbox, decision)
+            .await
     }
 
     /// The ticket and rejection of a message stored before under the same

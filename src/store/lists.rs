@@ -24,6 +24,15 @@ pub struct TicketFilter {
     pub request_type: Option<String>,
     /// The reporter's address, any case.
     pub reporter: Option<String>,
+    pub assignee: Option<AssigneeFilter>,
+}
+
+/// Whose tickets: nobody's, or one person's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Nobody,
+    /// An address, any case.
+    Person(String),
 }
 
 /// Where a page starts: after the last ticket of the previous one.
@@ -98,6 +107,14 @@ impl Sql {
         if let Some(reporter) = &filter.reporter {
             let p = self.push_arg(Arg::Text(reporter.trim().to_lowercase()));
             self.text.push_str(&format!(" AND t.reporter_email = {p}"));
+        }
+        match &filter.assignee {
+            None => {}
+            Some(AssigneeFilter::Nobody) => self.text.push_str(" AND t.assignee IS NULL"),
+            Some(AssigneeFilter::Person(email)) => {
+                let p = self.push_arg(Arg::Text(email.trim().to_lowercase()));
+                self.text.push_str(&format!(" AND t.assignee = {p}"));
+            }
         }
         if let Some(product) = &filter.product {
             let p = self.push_arg(Arg::Text(product.clone()));

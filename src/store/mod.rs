@@ -35,7 +35,7 @@ use std::sync::Arc;
 use rand::RngCore;
 use sqlx::AnyPool;
 
-use crate::config::ConversationRules;
+use crate::config::{ConversationRules, Routes};
 
 pub use backend::{Backend, sqlite_file};
 pub use conversation::{
@@ -51,7 +51,7 @@ pub use export::{
 pub use filing::{Filed, Inbound, RawDigest, SourceKind};
 pub use inbound::{MessageRecord, RetryRecord};
 pub use leases::{LeaseError, LeaseSession, LeaseTarget};
-pub use lists::{Cursor, MAX_PAGE, TicketFilter, TicketPage};
+pub use lists::{AssigneeFilter, Cursor, MAX_PAGE, TicketFilter, TicketPage};
 pub use models::{AttachmentRecord, CommentRecord, EventRecord, ReplyRecord, TicketRecord};
 pub use outbox::{Attempt, ClaimedMail, OutboxRow, OutgoingMail};
 pub use plan::UNREGISTERED;
@@ -71,6 +71,10 @@ pub struct Store {
     auto_reply_limit: i64,
     admission: Admission,
     conversations: ConversationRules,
+    /// Which queue, team address and assignee a new ticket gets.
+    routes: Arc<Routes>,
+    /// The default queue's team address (`tickets.team_address`).
+    team_address: Option<Arc<str>>,
     /// Woken after a commit that may have written outgoing mail, so that
     /// the sender does not wait for its next round.
     outbox_ready: Arc<tokio::sync::Notify>,
@@ -118,6 +122,21 @@ impl Store {
         self.replies = Some(planner);
         self.auto_reply_limit = i64::from(per_hour);
         self
+    }
+
+    /// The same store, routing new tickets by these routes (`[[routes]]`),
+    /// whose queues' team addresses its mail goes to; the default queue's
+    /// is `team_address` (`tickets.team_address`).
+    pub fn with_routes(mut self, routes: Routes, team_address: Option<&str>) -> Self {
+        self.routes = Arc::new(routes);
+        self.team_address = team_address.map(Arc::from);
+        self
+    }
+
+    /// Where mail to the team about a ticket of `queue` goes.
+    fn queue_team_address(&self, queue: Option<&str>) -> Option<&str> {
+        self.routes
+            .team_address(queue, self.team_address.as_deref())
     }
 
     /// The same store, applying this sender policy to new tickets.

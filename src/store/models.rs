@@ -115,6 +115,10 @@ pub struct TicketRecord {
     pub events: Vec<EventRecord>,
     /// The ticket this one continues (a follow-up to a long-closed ticket).
     pub follows: Option<String>,
+    /// The `[[routes]]` queue it was filed in; `None`: the default queue.
+    pub queue: Option<String>,
+    /// The team member it is assigned to.
+    pub assignee: Option<String>,
     /// The mail sent (or held back) about it.
     pub replies: Vec<ReplyRecord>,
     pub created_at: String,

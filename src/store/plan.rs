@@ -3,6 +3,7 @@
 //! rejected), and carrying that decision out.
 
 use super::conversation::{Continuation, NewEvent, Thread};
+use super::create::Filing;
 use super::customers::Admitted;
 use super::sql::WriteTx;
 use super::{Filed, Store, StoreError};
@@ -115,6 +116,7 @@ impl Store {
         tx: &mut WriteTx,
         plan: Plan<'_>,
         inbound_id: i64,
+        mailbox: Option<&str>,
         decision: &Decision,
     ) -> Result<Filed, StoreError> {
         Ok(match plan {
@@ -155,9 +157,12 @@ impl Store {
                         tx,
                         ticket,
                         &decision.message,
-                        inbound_id,
-                        status,
-                        follows.as_ref().map(|t| t.ticket_id),
+                        Filing {
+                            inbound_id,
+                            mailbox,
+                            status,
+                            follows: follows.as_ref().map(|t| t.ticket_id),
+                        },
                     )
                     .await?;
                 if let Some(old) = follows {

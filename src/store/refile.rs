@@ -37,7 +37,7 @@ impl Store {
         let at = now();
         let claimed = sql::query(
             "UPDATE inbound_messages SET retried_at = $2 WHERE id = $1 AND outcome = 'rejected'
-             RETURNING reason, detail",
+             RETURNING reason, detail, mailbox",
         )
         .bind(inbound_id)
         .bind(&at)
@@ -59,6 +59,7 @@ impl Store {
         };
         let old_reason: Option<String> = claimed.try_get(0)?;
         let old_detail: Option<String> = claimed.try_get(1)?;
+        let mailbox: Option<String> = claimed.try_get(2)?;
 
         let plan = self.plan_filing(&mut tx, decision).await?;
         let (outcome, reason, detail) = plan.outcome();
@@ -83,7 +84,9 @@ impl Store {
         )
         .execute(&mut tx)
         .await?;
-        let filed = self.carry_out(&mut tx, plan, inbound_id, decision).await?;
+        let filed = self
+            .carry_out(&mut tx, plan, inbound_id, mailbox.as_deref(), decision)
+            .await?;
         sql::query(
             "INSERT INTO inbound_retries (inbound_message_id, old_outcome, old_reason, old_detail,
                  outcome, reason, ticket_id, retried_at)

@@ -20,6 +20,12 @@ pub struct CreatedTicket<'a> {
     /// The language recorded for the customer, which wins over the
     /// message's.
     pub customer_language: Option<crate::model::Language>,
+    /// The queue it was routed to (`[[routes]]` name, or `default`).
+    pub queue: &'a str,
+    /// Where the team's notification goes: the queue's address.
+    pub team_address: Option<&'a str>,
+    /// Who it was assigned to by its route.
+    pub assignee: Option<&'a str>,
 }
 
 /// Decides which mail a new ticket sends. Called inside the filing

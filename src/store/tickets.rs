@@ -75,7 +75,8 @@ impl Store {
             sqlx::query(&format!(
                 "SELECT id, key, tracking_token, status, summary, description, severity, request_type,
                         reporter_email, reporter_name, reply_to, language, created_at, updated_at,
-                        (SELECT f.key FROM tickets f WHERE f.id = tickets.follows_ticket_id)
+                        (SELECT f.key FROM tickets f WHERE f.id = tickets.follows_ticket_id),
+                        queue, assignee
                  FROM tickets WHERE id IN ({list})"
             )),
             ids,
@@ -232,6 +233,8 @@ fn ticket_row(row: &sqlx::any::AnyRow) -> Result<TicketRecord, StoreError> {
         created_at: row.try_get(12)?,
         updated_at: row.try_get(13)?,
         follows: row.try_get(14)?,
+        queue: row.try_get(15)?,
+        assignee: row.try_get(16)?,
         products: Vec::new(),
         watchers: Vec::new(),
         unrecognized: Vec::new(),

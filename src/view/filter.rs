@@ -5,7 +5,7 @@
 
 use crate::config::Settings;
 use crate::model::{EmailAddress, Named, Terms, TicketStatus};
-use crate::store::TicketFilter;
+use crate::store::{AssigneeFilter, TicketFilter};
 
 /// The filters as typed; empty values count as not given.
 #[derive(Debug, Clone, Copy, Default)]
@@ -15,6 +15,8 @@ pub struct FilterText<'a> {
     pub severity: Option<&'a str>,
     pub request_type: Option<&'a str>,
     pub reporter: Option<&'a str>,
+    /// An address, or `none` for tickets nobody is assigned to.
+    pub assignee: Option<&'a str>,
 }
 
 /// A filter value that is not one: what to say, and what would do.
@@ -60,16 +62,21 @@ pub fn ticket_filter(
             }
         })?),
     };
-    let reporter = match given(text.reporter) {
+    let address = |field: &str, value: &str| {
+        EmailAddress::parse(value)
+            .map(EmailAddress::into_string)
+            .map_err(|e| BadFilter {
+                message: format!("{field} {value:?}: {e}"),
+                accepted: Vec::new(),
+            })
+    };
+    let reporter = given(text.reporter)
+        .map(|v| address("reporter", v))
+        .transpose()?;
+    let assignee = match given(text.assignee) {
         None => None,
-        Some(value) => Some(
-            EmailAddress::parse(value)
-                .map_err(|e| BadFilter {
-                    message: format!("reporter {value:?}: {e}"),
-                    accepted: Vec::new(),
-                })?
-                .into_string(),
-        ),
+        Some(v) if v.eq_ignore_ascii_case("none") => Some(AssigneeFilter::Nobody),
+        Some(v) => Some(AssigneeFilter::Person(address("assignee", v)?)),
     };
     Ok(TicketFilter {
         status,
@@ -77,6 +84,7 @@ pub fn ticket_filter(
         severity: canonical(&vocabulary.severities, "severity", text.severity)?,
         request_type: canonical(&vocabulary.request_types, "request_type", text.request_type)?,
         reporter,
+        assignee,
     })
 }
 
@@ -98,6 +106,7 @@ mod tests {
                 severity: Some("Haute"),
                 request_type: Some(" "),
                 reporter: Some("Marie.Dupont@ACME.fr"),
+                assignee: Some("None"),
                 ..FilterText::default()
             },
         )
@@ -106,6 +115,7 @@ mod tests {
         assert_eq!(filter.severity.as_deref(), Some("high"));
         assert_eq!(filter.request_type, None);
         assert_eq!(filter.reporter.as_deref(), Some("marie.dupont@acme.fr"));
+        assert_eq!(filter.assignee, Some(AssigneeFilter::Nobody));
 
         let bad = ticket_filter(
             &settings,

@@ -63,6 +63,8 @@ pub fn ticket_json(settings: &Settings, ticket: &TicketRecord, full: bool) -> se
         "comments": if full { json!(ticket.comments) } else { json!(public.len()) },
         "history": if full { json!(ticket.events) } else { json!(ticket.events.len()) },
         "follows": ticket.follows,
+        "queue": ticket.queue.as_deref().unwrap_or(crate::config::DEFAULT_QUEUE),
+        "assignee": ticket.assignee,
         "replies": ticket.replies,
         "tracking_url": settings.tracking_url(&ticket.tracking_token),
     })

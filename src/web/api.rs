@@ -36,7 +36,7 @@ use tracing::info;
 use super::AppState;
 use crate::intake::{self, Attachment};
 use crate::model::Terms;
-use crate::store::FieldUpdate;
+use crate::store::{ActionDone, FieldUpdate};
 use crate::view::ticket_json;
 
 mod auth;
@@ -265,9 +265,35 @@ struct PatchBody {
     severity: Option<String>,
     products: Option<Vec<String>>,
     request_type: Option<String>,
+    /// An address, or `null` for nobody; absent: unchanged.
+    #[serde(default, deserialize_with = "assignee")]
+    assignee: Option<Assignee>,
     /// Told to the customer with a status change.
     message: Option<String>,
     author: Option<String>,
+}
+
+/// `assignee` as given: `null` is a value here, unlike an absent field.
+#[derive(Debug)]
+enum Assignee {
+    Nobody,
+    Person(String),
+}
+
+impl Assignee {
+    fn address(&self) -> Option<&str> {
+        match self {
+            Assignee::Nobody => None,
+            Assignee::Person(a) => Some(a),
+        }
+    }
+}
+
+fn assignee<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Assignee>, D::Error> {
+    Ok(Some(match Option::<String>::deserialize(d)? {
+        Some(address) => Assignee::Person(address),
+        None => Assignee::Nobody,
+    }))
 }
 
 /// `PATCH /api/tickets/{key}`: status and fields. Field values are read
@@ -329,10 +355,33 @@ async fn update(
             ));
         }
     }
-    let result = state
-        .store
-        .update_ticket(&key, &actor, &update, message)
-        .await?;
+    // The fields first, then the assignee: two transactions, each whole.
+    let mut result = None;
+    if update != FieldUpdate::default() {
+        result = Some(
+            state
+                .store
+                .update_ticket(&key, &actor, &update, message)
+                .await?,
+        );
+    }
+    if let Some(assignee) = &body.assignee {
+        let assigned = state
+            .store
+            .assign_ticket(&key, &actor, assignee.address())
+            .await?;
+        let mails = result.as_ref().map_or(0, |r| r.mails) + assigned.mails;
+        result = Some(ActionDone { mails, ..assigned });
+    }
+    let result = if let Some(result) = result {
+        result
+    } else {
+        let ticket = state.store.ticket(&key).await?;
+        ActionDone {
+            key: ticket.key,
+            mails: 0,
+        }
+    };
     info!(key = %result.key, %actor, mails = result.mails, "ticket updated through the API");
     Ok(done(StatusCode::OK, &result))
 }

@@ -52,6 +52,9 @@ pub struct TicketFacts {
     /// The line that ties replies to the ticket when headers and subject
     /// are lost (see `intake::thread`).
     pub marker: String,
+    /// For the team: the queue it was routed to, and its assignee.
+    pub queue: String,
+    pub assignee: Option<String>,
 }
 
 /// What the templates of a conversation's mail show: the ticket now, and
@@ -82,6 +85,9 @@ pub struct ConversationFacts {
     pub changes: Vec<ChangeLine>,
     pub reopened: bool,
     pub reopen_days: i64,
+    /// For the team: the ticket's queue and assignee.
+    pub queue: String,
+    pub assignee: Option<String>,
 }
 
 /// A file sent with a team reply.

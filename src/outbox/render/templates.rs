@@ -74,6 +74,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "follow-up.fr.txt",
         include_str!("../../../config/templates/follow-up.fr.txt"),
     ),
+    (
+        "assigned.en.txt",
+        include_str!("../../../config/templates/assigned.en.txt"),
+    ),
+    (
+        "assigned.fr.txt",
+        include_str!("../../../config/templates/assigned.fr.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

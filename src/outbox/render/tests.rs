@@ -36,6 +36,8 @@ fn ticket() -> TicketFacts {
         tracking_url: "https://support.example.com/t/0123abcd".into(),
         portal_url: Some("https://support.example.com/portal/".into()),
         marker: "[ref:SUP-42:0123456789]".into(),
+        queue: "default".into(),
+        assignee: None,
     }
 }
 
@@ -139,8 +141,12 @@ fn team_notification_has_filter_headers_and_replies_to_the_reporter() {
         &Templates::builtin(),
         &ticket(),
         Language::En,
-        "team@example.com",
-        false,
+        &TeamRouting {
+            to: "team@example.com",
+            cc: None,
+            queue: "default",
+            reply_to_us: false,
+        },
         &envelope(&[]),
     )
     .unwrap();
@@ -148,6 +154,7 @@ fn team_notification_has_filter_headers_and_replies_to_the_reporter() {
     assert_eq!(mail.header("x-mailgate-ticket"), Some("SUP-42"));
     assert_eq!(mail.header("x-mailgate-severity"), Some("high"));
     assert_eq!(mail.header("x-mailgate-products"), Some("Atlas, Nova"));
+    assert_eq!(mail.header("x-mailgate-queue"), Some("default"));
     assert_eq!(mail.header("auto-submitted"), Some("auto-generated"));
     assert_eq!(mail.reply_to.unwrap().email, "marie.dupont@acme.fr");
     assert_eq!(mail.to[0].email, "team@example.com");

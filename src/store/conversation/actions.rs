@@ -1,11 +1,12 @@
 //! The team's actions, from the CLI and the API: a public reply, an
-//! internal note, a status or field change.
+//! internal note, a status or field change, an assignment.
 
 use crate::intake::Attachment;
-use crate::model::{TicketKey, TicketStatus};
+use crate::model::{EmailAddress, TicketKey, TicketStatus};
 use crate::store::sql::{self, WriteTx};
 use crate::store::{Store, StoreError, now};
 
+use super::changes::NewEvent;
 use super::comments::{Author, NewComment};
 use super::{ActionDone, ConversationEvent, FieldUpdate};
 
@@ -134,6 +135,63 @@ impl Store {
             };
             mails = self.plan_conversation_counted(&mut tx, id, &event).await?;
         }
+        tx.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(ActionDone { key, mails })
+    }
+}
+
+/// Assignment.
+impl Store {
+    /// Gives the ticket to `assignee` (an address; `None`: to nobody),
+    /// recording it in the history and telling the new assignee by mail
+    /// unless they did it themselves. Giving it to whoever has it already
+    /// changes nothing.
+    pub async fn assign_ticket(
+        &self,
+        key: &str,
+        actor: &str,
+        assignee: Option<&str>,
+    ) -> Result<ActionDone, StoreError> {
+        let assignee = assignee
+            .map(|a| {
+                EmailAddress::parse(a)
+                    .map(EmailAddress::into_string)
+                    .map_err(|e| StoreError::Invalid(format!("assignee {a:?}: {e}")))
+            })
+            .transpose()?;
+        let mut tx = self.begin_write().await?;
+        let (id, key, _) = self.ticket_for_action(&mut tx, key).await?;
+        let old: Option<String> = sql::query("SELECT assignee FROM tickets WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut tx)
+            .await?
+            .try_get(0)?;
+        if old == assignee {
+            return Ok(ActionDone { key, mails: 0 });
+        }
+        sql::query("UPDATE tickets SET assignee = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(assignee.as_deref())
+            .bind(now())
+            .execute(&mut tx)
+            .await?;
+        let event = NewEvent {
+            ticket_id: id,
+            kind: "assignee",
+            field: Some("assignee"),
+            old: old.as_deref(),
+            new: assignee.as_deref(),
+            detail: None,
+            actor,
+            public: false,
+        };
+        Self::record_event(&mut tx, &event).await?;
+        let event = ConversationEvent::Assigned {
+            assignee: assignee.as_deref(),
+            actor,
+        };
+        let mails = self.plan_conversation_counted(&mut tx, id, &event).await?;
         tx.commit().await?;
         self.outbox_ready.notify_one();
         Ok(ActionDone { key, mails })

@@ -2,6 +2,7 @@
 //! mail about the ticket needs (its thread of Message-IDs included), and
 //! what it decides is queued.
 
+use crate::config::DEFAULT_QUEUE;
 use crate::intake::Person;
 use crate::store::sql::{self, WriteTx};
 use crate::store::{OutgoingMail, Store, StoreError};
@@ -43,7 +44,8 @@ impl Store {
     ) -> Result<ThreadContext, StoreError> {
         let row = sql::query(
             "SELECT t.key, t.tracking_token, t.summary, t.status, t.severity, t.request_type,
-                    t.reporter_email, t.reporter_name, COALESCE(c.language, t.language)
+                    t.reporter_email, t.reporter_name, COALESCE(c.language, t.language),
+                    t.queue, t.assignee
              FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = $1",
         )
         .bind(ticket_id)
@@ -87,6 +89,8 @@ impl Store {
             references.truncate(1);
             references.extend(tail);
         }
+        let queue: Option<String> = row.try_get(9)?;
+        let queue = queue.as_deref();
         Ok(ThreadContext {
             key: row.try_get(0)?,
             tracking_token: row.try_get(1)?,
@@ -106,6 +110,9 @@ impl Store {
                 .and_then(crate::model::Language::parse),
             references,
             last_customer_message,
+            queue: queue.unwrap_or(DEFAULT_QUEUE).to_owned(),
+            team_address: self.queue_team_address(queue).map(str::to_owned),
+            assignee: row.try_get(10)?,
         })
     }
 }

@@ -48,6 +48,12 @@ pub struct ThreadContext {
     pub references: Vec<String>,
     /// The customer's latest message, for In-Reply-To.
     pub last_customer_message: Option<String>,
+    /// Its queue (`[[routes]]` name, or `default`).
+    pub queue: String,
+    /// Where mail to the team about it goes: its queue's address.
+    pub team_address: Option<String>,
+    /// The team member it is assigned to.
+    pub assignee: Option<String>,
 }
 
 /// Something that happened on a ticket that may send mail.
@@ -73,6 +79,12 @@ pub enum ConversationEvent<'a> {
         from: TicketStatus,
         to: TicketStatus,
         message: Option<&'a str>,
+    },
+    /// The ticket was given to someone (`None`: to nobody).
+    Assigned {
+        assignee: Option<&'a str>,
+        /// Who did it: an address, `api:NAME`, `cli`.
+        actor: &'a str,
     },
 }
 

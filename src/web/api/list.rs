@@ -1,8 +1,9 @@
 //! `GET /api/tickets`: a page of tickets, newest first, or ranked by a
 //! search.
 //!
-//! Query: `status`, `product`, `severity`, `request_type`, `reporter` (each
-//! optional; vocabulary values by name, alias or label), `q` (words to find),
+//! Query: `status`, `product`, `severity`, `request_type`, `reporter`,
+//! `assignee` (an address or `none`; each optional; vocabulary values by
+//! name, alias or label), `q` (words to find),
 //! `limit` (1 to 200, 50 by default), `cursor` (the `next_cursor` of the
 //! previous page). Answer: `{"tickets": [...], "next_cursor": "…" | null}`,
 //! each ticket of a search with its `snippet`.
@@ -31,6 +32,7 @@ pub(super) struct ListQuery {
     severity: Option<String>,
     request_type: Option<String>,
     reporter: Option<String>,
+    assignee: Option<String>,
     q: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
@@ -47,6 +49,7 @@ pub(super) async fn list(
         severity: query.severity.as_deref(),
         request_type: query.request_type.as_deref(),
         reporter: query.reporter.as_deref(),
+        assignee: query.assignee.as_deref(),
     };
     let filter = ticket_filter(&state.settings, &text).map_err(|bad| ApiError {
         accepted: (!bad.accepted.is_empty()).then_some(bad.accepted),
