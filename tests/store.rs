@@ -754,6 +754,8 @@ mod gdpr;
 mod messages;
 #[path = "store/portal.rs"]
 mod portal;
+#[path = "store/quiet.rs"]
+mod quiet;
 #[path = "store/routing.rs"]
 mod routing;
 #[path = "store/search.rs"]

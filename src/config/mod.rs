@@ -39,7 +39,7 @@ pub use raw::*;
 pub use routes::{DEFAULT_QUEUE, Route, RouteFacts, Routes};
 pub use secret::Secret;
 pub use smtp::SmtpSettings;
-pub use tickets::{ConversationRules, TicketSettings};
+pub use tickets::{ConversationRules, QuietRules, TicketSettings};
 
 use crate::model::{Language, SenderPolicy};
 

@@ -90,6 +90,9 @@ pub struct RawTickets {
     pub allow_field_changes: String,
     pub reopen_window: String,
     pub team_language: Option<String>,
+    pub pending_reminder_after: Option<String>,
+    pub auto_resolve_pending_after: Option<String>,
+    pub auto_close_resolved_after: Option<String>,
 }
 
 impl Default for RawTickets {
@@ -105,6 +108,9 @@ impl Default for RawTickets {
             allow_field_changes: "reporter".into(),
             reopen_window: "30days".into(),
             team_language: None,
+            pending_reminder_after: None,
+            auto_resolve_pending_after: None,
+            auto_close_resolved_after: None,
         }
     }
 }

@@ -86,6 +86,40 @@ fn labels_per_language_and_the_team_language() {
 }
 
 #[test]
+fn quiet_ticket_steps() {
+    let s = from_toml(
+        "[tickets]\npending_reminder_after = \"3days\"\nauto_resolve_pending_after = \"7days\"\n",
+    )
+    .unwrap();
+    let quiet = s.tickets.conversations.quiet;
+    assert_eq!(
+        quiet.pending_reminder_after,
+        Some(chrono::Duration::days(3))
+    );
+    assert_eq!(
+        quiet.auto_resolve_pending_after,
+        Some(chrono::Duration::days(7))
+    );
+    assert_eq!(quiet.auto_close_resolved_after, None);
+    let defaults = validate(RawSettings::default(), None).unwrap();
+    assert!(!defaults.tickets.conversations.quiet.any());
+    let problems = from_toml(
+        "[tickets]\npending_reminder_after = \"9days\"\nauto_resolve_pending_after = \"7days\"\n\
+         auto_close_resolved_after = \"0s\"\n",
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "tickets.auto_close_resolved_after",
+            "tickets.pending_reminder_after"
+        ],
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn spam_rules() {
     let s = from_toml("[intake]\nspam = \"hold\"\nspam_scl_level = 7\n").unwrap();
     assert_eq!(s.intake.spam.policy, crate::model::SpamPolicy::Hold);

@@ -27,6 +27,30 @@ pub struct ConversationRules {
     pub allow_field_changes: FieldChangePolicy,
     /// A follow-up to a ticket closed for longer opens a new ticket.
     pub reopen_window: chrono::Duration,
+    /// What becomes of tickets nobody answers.
+    pub quiet: QuietRules,
+}
+
+/// Tickets that went quiet (`[tickets]`): each step counts from the last
+/// change of status, so a reply from the customer, which reopens the
+/// ticket, cancels the countdown. Unset steps never happen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuietRules {
+    /// A pending ticket's customer is reminded once after this long.
+    pub pending_reminder_after: Option<chrono::Duration>,
+    /// A pending ticket is resolved after this long.
+    pub auto_resolve_pending_after: Option<chrono::Duration>,
+    /// A resolved ticket is closed after this long.
+    pub auto_close_resolved_after: Option<chrono::Duration>,
+}
+
+impl QuietRules {
+    /// Whether any step is configured.
+    pub fn any(&self) -> bool {
+        self.pending_reminder_after.is_some()
+            || self.auto_resolve_pending_after.is_some()
+            || self.auto_close_resolved_after.is_some()
+    }
 }
 
 impl Default for ConversationRules {
@@ -35,8 +59,48 @@ impl Default for ConversationRules {
             team_addresses: Vec::new(),
             allow_field_changes: FieldChangePolicy::Reporter,
             reopen_window: chrono::Duration::days(30),
+            quiet: QuietRules::default(),
         }
     }
+}
+
+fn quiet_rules(c: &mut Checker, raw: &RawTickets) -> QuietRules {
+    let mut step = |key: &str, text: &Option<String>| {
+        let text = text.as_ref()?;
+        let key = format!("tickets.{key}");
+        let before = c.problems.len();
+        let duration = c.duration(key.clone(), text, Duration::ZERO);
+        if c.problems.len() > before {
+            return None;
+        }
+        if duration.is_zero() {
+            c.problem(key, "must be longer than zero");
+            return None;
+        }
+        chrono::Duration::from_std(duration).ok()
+    };
+    let rules = QuietRules {
+        pending_reminder_after: step("pending_reminder_after", &raw.pending_reminder_after),
+        auto_resolve_pending_after: step(
+            "auto_resolve_pending_after",
+            &raw.auto_resolve_pending_after,
+        ),
+        auto_close_resolved_after: step(
+            "auto_close_resolved_after",
+            &raw.auto_close_resolved_after,
+        ),
+    };
+    if let (Some(remind), Some(resolve)) = (
+        rules.pending_reminder_after,
+        rules.auto_resolve_pending_after,
+    ) && remind >= resolve
+    {
+        c.problem(
+            "tickets.pending_reminder_after",
+            "must be shorter than tickets.auto_resolve_pending_after, or the reminder never goes",
+        );
+    }
+    rules
 }
 
 pub(super) fn tickets(c: &mut Checker, raw: &RawTickets) -> TicketSettings {
@@ -91,6 +155,7 @@ pub(super) fn tickets(c: &mut Checker, raw: &RawTickets) -> TicketSettings {
             allow_field_changes,
             reopen_window: chrono::Duration::from_std(reopen_window)
                 .unwrap_or(chrono::Duration::days(30)),
+            quiet: quiet_rules(c, raw),
         },
     }
 }

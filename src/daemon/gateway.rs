@@ -37,6 +37,8 @@ pub(super) struct Daemon {
     pub(super) retiring: Vec<String>,
     pub(super) outbox: Option<(String, watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
     pub(super) servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The scheduled jobs (`jobs.rs`).
+    pub(super) jobs: Option<tokio::task::JoinHandle<()>>,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) failed_start: Option<u8>,
     /// With PostgreSQL: the mailboxes this instance may watch now.
@@ -68,6 +70,7 @@ impl Daemon {
             retiring: Vec::new(),
             outbox: None,
             servers: Vec::new(),
+            jobs: None,
             shutdown,
             failed_start: None,
             leases: None,
@@ -128,6 +131,10 @@ impl Daemon {
         let sources = sources_of(&daemon.settings);
         daemon.start_sources(sources, &ctx);
         daemon.start_outbox(mailer);
+        daemon.jobs = Some(tokio::spawn(super::jobs::run(
+            daemon.live.subscribe(),
+            daemon.shutdown.subscribe(),
+        )));
         info!(sources = daemon.running.len(), "mailgate running");
         notify::ready(&daemon.status_line().await);
         daemon
@@ -263,6 +270,10 @@ impl Daemon {
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, finish).await.is_err() {
             warn!("sources did not stop within {SHUTDOWN_GRACE:?}; exiting anyway");
+        }
+        if let Some(jobs) = self.jobs.take() {
+            // A round in progress rolls back if it cannot finish.
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, jobs).await;
         }
         if let Some((_, stop, task)) = self.outbox.take() {
             let _ = stop.send(true);

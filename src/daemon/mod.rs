@@ -9,6 +9,7 @@
 //! reload with RELOADING=1 / READY=1.
 
 mod gateway;
+mod jobs;
 mod reload;
 mod sources;
 
@@ -205,6 +206,8 @@ async fn run_once(settings: &Settings, store: &Store, mailer: &Mailer) -> u8 {
             }
         }
     }
+    // Quiet tickets as of now, their mail sent with the rest.
+    jobs::quiet_tickets(store).await;
     let _ = stop_outbox.send(true);
     let _ = sender.await;
     // Everything filed now has its replies written: send them.

@@ -353,6 +353,7 @@ impl Replies {
             reopen_days: self.reopen_days,
             queue: ticket.queue.clone(),
             assignee: ticket.assignee.clone(),
+            next_in_days: None,
         }
     }
 
@@ -551,6 +552,20 @@ impl Replies {
                         |e| render::status_change(templates, &facts, language, e),
                     ),
                 );
+            }
+            ConversationEvent::Quiet { step, next_in_days } => {
+                facts.next_in_days = next_in_days;
+                out.extend(self.mail(
+                    ticket,
+                    MailSpec {
+                        kind: step.as_str(),
+                        recipients: Self::customer_recipients(ticket),
+                        automatic: true,
+                        suppressed: self.no_reply_reason(&ticket.reporter.email),
+                        in_reply_to: ticket.last_customer_message.as_deref(),
+                    },
+                    |e| render::quiet_notice(templates, &facts, language, step.as_str(), e),
+                ));
             }
             ConversationEvent::Assigned { assignee, actor } => {
                 // Nobody is told of their own choice, nor of being

@@ -290,6 +290,24 @@ pub fn status_change(
     Ok(message.formatted())
 }
 
+/// What mailgate did to a ticket nobody answered (`template`: `reminder`,
+/// `auto-resolved`, `auto-closed`), told to the customer and watchers: an
+/// automatic mail (RFC 3834 `auto-generated`).
+pub fn quiet_notice(
+    templates: &Templates,
+    facts: &ConversationFacts,
+    language: Language,
+    template: &str,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name(template, language, "txt"), facts)?;
+    let message = customer_message(facts, envelope)?
+        .automatic("auto-generated")
+        .singlepart(text_part(text))
+        .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
 /// The acknowledgement of a follow-up (`tickets.confirm_follow_ups`).
 pub fn follow_up_ack(
     templates: &Templates,

@@ -24,6 +24,7 @@ mod models;
 mod outbox;
 mod plan;
 mod portal;
+mod quiet;
 mod refile;
 mod replies;
 mod sql;
@@ -39,7 +40,7 @@ use crate::config::{ConversationRules, Routes};
 
 pub use backend::{Backend, sqlite_file};
 pub use conversation::{
-    ActionDone, ConversationEvent, FieldChange, FieldUpdate, ThreadContext, ThreadVia,
+    ActionDone, ConversationEvent, FieldChange, FieldUpdate, QuietStep, ThreadContext, ThreadVia,
 };
 pub use customers::{Admission, CustomerRecord};
 pub use erasure::{ERASED, Erasure, ErasureReport, FileWipe, TicketsOnErasure};
@@ -56,6 +57,7 @@ pub use models::{AttachmentRecord, CommentRecord, EventRecord, ReplyRecord, Tick
 pub use outbox::{Attempt, ClaimedMail, OutboxRow, OutgoingMail};
 pub use plan::UNREGISTERED;
 pub use portal::{LoginLink, LoginQueued, PortalSession, PortalTicket, StatusFilter};
+pub use quiet::QuietReport;
 pub use refile::Retry;
 pub use replies::{CreatedTicket, ReplyPlanner};
 

@@ -13,7 +13,7 @@ use sqlx::{Connection, Row};
 
 use crate::database::TestDb;
 use crate::support::sink::Sink;
-use crate::support::{Daemon, Dovecot, dovecot_available, mailbox_toml, message};
+use crate::support::{Daemon, Dovecot, dovecot_available, mailbox_toml, message, wait_until};
 
 const MAILBOXES: [&str; 4] = ["north", "south", "east", "west"];
 const MESSAGES: usize = 2000;
@@ -137,11 +137,15 @@ async fn three_instances_share_four_mailboxes_and_survive_two_kills() {
     // watch the four (an instance with none would be ready too).
     let mut watched = Vec::new();
     for d in daemons.iter().flatten() {
-        let response = reqwest::get(format!("http://{}/readyz", d.ops_address()))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let body = response.text().await.unwrap();
+        // A mailbox just taken is "not processed yet" until its first
+        // round ends: ready within a few seconds.
+        let url = format!("http://{}/readyz", d.ops_address());
+        let ready = wait_until(Duration::from_secs(30), || async {
+            reqwest::get(&url).await.is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(ready.is_some(), "not ready:\n{body}");
         let line = body
             .lines()
             .find(|l| l.starts_with("instance ") && l.contains(" watches: "))

@@ -88,6 +88,8 @@ pub struct ConversationFacts {
     /// For the team: the ticket's queue and assignee.
     pub queue: String,
     pub assignee: Option<String>,
+    /// Quiet tickets: days until the next automatic step, if any.
+    pub next_in_days: Option<i64>,
 }
 
 /// A file sent with a team reply.

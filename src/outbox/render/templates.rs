@@ -82,6 +82,30 @@ const BUILTIN: &[(&str, &str)] = &[
         "assigned.fr.txt",
         include_str!("../../../config/templates/assigned.fr.txt"),
     ),
+    (
+        "reminder.en.txt",
+        include_str!("../../../config/templates/reminder.en.txt"),
+    ),
+    (
+        "reminder.fr.txt",
+        include_str!("../../../config/templates/reminder.fr.txt"),
+    ),
+    (
+        "auto-resolved.en.txt",
+        include_str!("../../../config/templates/auto-resolved.en.txt"),
+    ),
+    (
+        "auto-resolved.fr.txt",
+        include_str!("../../../config/templates/auto-resolved.fr.txt"),
+    ),
+    (
+        "auto-closed.en.txt",
+        include_str!("../../../config/templates/auto-closed.en.txt"),
+    ),
+    (
+        "auto-closed.fr.txt",
+        include_str!("../../../config/templates/auto-closed.fr.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

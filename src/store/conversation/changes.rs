@@ -146,6 +146,15 @@ impl Store {
         tx: &mut WriteTx,
         event: &NewEvent<'_>,
     ) -> Result<(), StoreError> {
+        Self::record_event_at(tx, event, &now()).await
+    }
+
+    /// Adds an entry to a ticket's history, dated `at` (stored form).
+    pub(in crate::store) async fn record_event_at(
+        tx: &mut WriteTx,
+        event: &NewEvent<'_>,
+        at: &str,
+    ) -> Result<(), StoreError> {
         sql::query(
             "INSERT INTO ticket_events (ticket_id, kind, field, old_value, new_value, detail, actor, public, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -158,7 +167,7 @@ impl Store {
         .bind(event.detail)
         .bind(event.actor)
         .bind(i64::from(event.public))
-        .bind(now())
+        .bind(at)
         .execute(tx)
         .await?;
         Ok(())

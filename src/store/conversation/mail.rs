@@ -22,7 +22,7 @@ impl Store {
     }
 
     /// Asks the planner for the mail an event sends and queues it.
-    pub(super) async fn plan_conversation_counted(
+    pub(in crate::store) async fn plan_conversation_counted(
         &self,
         tx: &mut WriteTx,
         ticket_id: i64,

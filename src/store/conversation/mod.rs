@@ -80,12 +80,43 @@ pub enum ConversationEvent<'a> {
         to: TicketStatus,
         message: Option<&'a str>,
     },
+    /// A step taken on a ticket nobody answered (`[tickets]` quiet rules).
+    Quiet {
+        step: QuietStep,
+        /// Days until the next step, when one is configured: the reminder
+        /// says when the ticket will be resolved, the resolution when it
+        /// will be closed.
+        next_in_days: Option<i64>,
+    },
     /// The ticket was given to someone (`None`: to nobody).
     Assigned {
         assignee: Option<&'a str>,
         /// Who did it: an address, `api:NAME`, `cli`.
         actor: &'a str,
     },
+}
+
+/// What happens to a ticket that went quiet, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuietStep {
+    /// The customer of a pending ticket is reminded that we wait for them.
+    Reminder,
+    /// A pending ticket is resolved.
+    AutoResolved,
+    /// A resolved ticket is closed.
+    AutoClosed,
+}
+
+impl QuietStep {
+    /// The name of its mail's template and outbox kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuietStep::Reminder => "reminder",
+            QuietStep::AutoResolved => "auto-resolved",
+            QuietStep::AutoClosed => "auto-closed",
+        }
+    }
 }
 
 /// A team action's outcome.

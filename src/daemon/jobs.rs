@@ -1,0 +1,47 @@
+//! The daemon's scheduled jobs: tickets that went quiet are reminded,
+//! resolved and closed (`[tickets]` quiet rules) every `QUIET_EVERY`. The
+//! store is the live one, so a reload's new rules apply from the next
+//! round; on PostgreSQL one instance at a time does the work (see
+//! `store/quiet.rs`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::source::Live;
+use crate::store::Store;
+
+/// How often quiet tickets are looked for: the rules count in days, so a
+/// step is at most this late.
+const QUIET_EVERY: Duration = Duration::from_secs(300);
+
+/// Runs the jobs until `stop` turns true.
+pub(super) async fn run(live: watch::Receiver<Arc<Live>>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(QUIET_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tick.tick() => {
+                let store = live.borrow().store.clone();
+                quiet_tickets(&store).await;
+            }
+        }
+    }
+}
+
+/// One round of the quiet-ticket rules, logged.
+pub(super) async fn quiet_tickets(store: &Store) {
+    match store.quiet_tickets(chrono::Utc::now()).await {
+        Ok(report) if report.reminded + report.resolved + report.closed > 0 => info!(
+            reminded = report.reminded,
+            resolved = report.resolved,
+            closed = report.closed,
+            "quiet tickets"
+        ),
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "quiet tickets not processed; trying again next round"),
+    }
+}
