@@ -61,7 +61,22 @@ const TYPES: &[(&str, &str)] = &[
     ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
     ("application/pkcs7-signature", "p7s"),
     ("application/x-pkcs7-signature", "p7s"),
+    ("application/pkcs7-mime", "p7m"),
+    ("application/x-pkcs7-mime", "p7m"),
+    ("application/pgp-encrypted", "asc"),
 ];
+
+/// The name a part of this type always has where it comes from, for one
+/// sent without a name: Outlook's TNEF is `winmail.dat` everywhere, and
+/// S/MIME names its parts `smime.p7m` and `smime.p7s` (RFC 8551 3.2.1).
+pub fn usual_name(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "application/ms-tnef" | "application/vnd.ms-tnef" => Some("winmail.dat"),
+        "application/pkcs7-mime" | "application/x-pkcs7-mime" => Some("smime.p7m"),
+        "application/pkcs7-signature" | "application/x-pkcs7-signature" => Some("smime.p7s"),
+        _ => None,
+    }
+}
 
 /// A file-name extension for a content type, for parts sent without a name.
 pub fn extension_for(content_type: &str) -> &'static str {
@@ -156,6 +171,21 @@ mod tests {
         ] {
             assert_eq!(safe_filename(input).as_deref(), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn parts_without_a_name_get_their_usual_one() {
+        assert_eq!(usual_name("application/vnd.ms-tnef"), Some("winmail.dat"));
+        assert_eq!(usual_name("application/ms-tnef"), Some("winmail.dat"));
+        assert_eq!(usual_name("application/x-pkcs7-mime"), Some("smime.p7m"));
+        assert_eq!(usual_name("application/pkcs7-signature"), Some("smime.p7s"));
+        assert_eq!(usual_name("application/pdf"), None);
+        assert_eq!(extension_for("application/pkcs7-mime"), "p7m");
+        assert_eq!(content_type_for("smime.p7m"), "application/pkcs7-mime");
+        assert_eq!(
+            content_type_for("encrypted.asc"),
+            "application/pgp-encrypted"
+        );
     }
 
     #[test]

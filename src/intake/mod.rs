@@ -5,15 +5,18 @@
 pub mod attachments;
 pub mod auth;
 pub mod body;
+pub mod charset;
 pub mod classify;
 pub mod fields;
 pub mod language;
 pub mod message_id;
 pub mod parse;
 pub mod quote;
+pub mod sealed;
 pub mod spam;
 pub mod subject;
 pub mod thread;
+pub mod utf7;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -328,22 +331,51 @@ fn build_ticket(
             .map(|html| body::signature_delimiter_from_html(&body::html_to_text(html)))
             .unwrap_or_default(),
     };
-    // A forward's body is what the sender shares, not history: only its
-    // signature goes.
-    let reply = if self::subject::is_forward(mail.subject.as_deref().unwrap_or_default()) {
-        body::tidy(body::strip_signature(&body))
-    } else {
-        quote::reply_text(&body)
-    };
-    let reply_fields = fields::stated(
-        &body::take_keyword_lines(&reply, &rules.vocabulary).0,
-        &rules.vocabulary,
-    );
-    // The signature goes first: its `-- ` line loses its meaningful trailing
-    // space in tidying, and its lines are not the customer's statements.
-    let body = body::tidy(&quote::without_footer_lines(body::strip_signature(&body)));
-    let (body_statements, body) = body::take_keyword_lines(&body, &rules.vocabulary);
-    let description = body::tidy(&body);
+    let attachments = kept_attachments(mail);
+    let stated_language = mail.content_language.as_deref().and_then(Language::parse);
+    let (description, body_statements, reply, reply_fields, sealed_language) =
+        if let Some(sealing) = mail.sealed {
+            // Nothing of the text can be read: the description says so, in the
+            // language the headers and subject tell, and keyword lines there
+            // are none.
+            let language = stated_language
+                .or_else(|| language::detect(&subject.summary))
+                .or(defaults.language);
+            let files: Vec<&str> = attachments.iter().map(|a| a.filename.as_str()).collect();
+            let notice = sealed::notice(sealing, &files, language);
+            let reply = notice.clone();
+            (
+                notice,
+                Vec::new(),
+                reply,
+                StatedFields::default(),
+                Some(language),
+            )
+        } else {
+            // A forward's body is what the sender shares, not history: only its
+            // signature goes.
+            let reply = if self::subject::is_forward(mail.subject.as_deref().unwrap_or_default()) {
+                body::tidy(body::strip_signature(&body))
+            } else {
+                quote::reply_text(&body)
+            };
+            let reply_fields = fields::stated(
+                &body::take_keyword_lines(&reply, &rules.vocabulary).0,
+                &rules.vocabulary,
+            );
+            // The signature goes first: its `-- ` line loses its meaningful
+            // trailing space in tidying, and its lines are not the customer's
+            // statements.
+            let body = body::tidy(&quote::without_footer_lines(body::strip_signature(&body)));
+            let (body_statements, body) = body::take_keyword_lines(&body, &rules.vocabulary);
+            (
+                body::tidy(&body),
+                body_statements,
+                reply,
+                reply_fields,
+                None,
+            )
+        };
 
     // Strongest first: body, subject, plus-addressing, mailbox defaults, the
     // name of the address it was sent to.
@@ -398,37 +430,12 @@ fn build_ticket(
         }
     }
 
-    let language = mail
-        .content_language
-        .as_deref()
-        .and_then(Language::parse)
-        .or_else(|| language::detect(&format!("{summary}\n{description}")))
-        .or(defaults.language);
-
-    let attachments = mail
-        .attachments
-        .iter()
-        .enumerate()
-        .map(|(i, part)| Attachment {
-            filename: part
-                .name
-                .as_deref()
-                .and_then(attachments::safe_filename)
-                .unwrap_or_else(|| {
-                    format!(
-                        "attachment-{}.{}",
-                        i + 1,
-                        attachments::extension_for(&part.content_type)
-                    )
-                }),
-            content_type: part.content_type.clone(),
-            size: part.data.len(),
-            sha256: sha256_hex(&part.data),
-            content_id: part.content_id.clone(),
-            inline: part.inline,
-            data: part.data.clone(),
-        })
-        .collect();
+    // A sealed message's notice is our text, not the sender's language.
+    let language = sealed_language.unwrap_or_else(|| {
+        stated_language
+            .or_else(|| language::detect(&format!("{summary}\n{description}")))
+            .or(defaults.language)
+    });
 
     NewTicket {
         summary,
@@ -446,6 +453,35 @@ fn build_ticket(
         reply_fields,
         held_for: None,
     }
+}
+
+/// The parts kept as files, with safe names: the sender's, else the usual
+/// name of the type (`winmail.dat`), else one made from the part's place.
+fn kept_attachments(mail: &parse::ParsedMail) -> Vec<Attachment> {
+    mail.attachments
+        .iter()
+        .enumerate()
+        .map(|(i, part)| Attachment {
+            filename: part
+                .name
+                .as_deref()
+                .and_then(attachments::safe_filename)
+                .or_else(|| attachments::usual_name(&part.content_type).map(str::to_owned))
+                .unwrap_or_else(|| {
+                    format!(
+                        "attachment-{}.{}",
+                        i + 1,
+                        attachments::extension_for(&part.content_type)
+                    )
+                }),
+            content_type: part.content_type.clone(),
+            size: part.data.len(),
+            sha256: sha256_hex(&part.data),
+            content_id: part.content_id.clone(),
+            inline: part.inline,
+            data: part.data.clone(),
+        })
+        .collect()
 }
 
 /// The text a bounce is read from: its raw body (where reports and returned
@@ -526,6 +562,54 @@ mod tests {
         assert_eq!(
             language("From: a@b.de\nContent-Language: en-GB\nSubject: x\n\nDanke\n"),
             Some(Language::En)
+        );
+    }
+
+    #[test]
+    fn a_sealed_message_in_no_known_language_is_described_in_both() {
+        let rules = IntakeRules {
+            vocabulary: fields::tests::vocabulary(),
+            key_prefix: "SUP".into(),
+            own_addresses: vec![],
+            max_message_size: 1 << 20,
+            spam: crate::config::SpamRules::default(),
+            trusted_authserv_ids: Vec::new(),
+        };
+        let raw = "From: a@b.de\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\nContent-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\n";
+        let Outcome::Ticket { ticket } =
+            decide(raw.as_bytes(), &rules, &MailboxDefaults::default()).outcome
+        else {
+            panic!("not a ticket");
+        };
+        assert_eq!(ticket.language, None);
+        let (fr, en) = ticket.description.split_once("\n\n").unwrap();
+        assert!(fr.starts_with("Ce message est chiffré (S/MIME)"), "{fr}");
+        assert!(
+            en.contains("(smime.p7m) so that the team can decrypt it."),
+            "{en}"
+        );
+        // No subject: the summary is the notice's first words.
+        assert!(
+            ticket.summary.starts_with("Ce message est chiffré"),
+            "{}",
+            ticket.summary
+        );
+        assert_eq!(ticket.attachments[0].filename, "smime.p7m");
+        assert!(ticket.reply_fields.is_empty());
+
+        // The mailbox's language decides when the message tells nothing.
+        let defaults = MailboxDefaults {
+            language: Some(Language::En),
+            ..MailboxDefaults::default()
+        };
+        let Outcome::Ticket { ticket } = decide(raw.as_bytes(), &rules, &defaults).outcome else {
+            panic!("not a ticket");
+        };
+        assert_eq!(ticket.language, Some(Language::En));
+        assert!(
+            ticket
+                .description
+                .starts_with("This message is encrypted (S/MIME)")
         );
     }
 }

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 use super::message_id::MessageId;
+use super::{charset, sealed};
 
 /// A mailbox from an address header: lower-cased address, decoded name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -49,6 +50,9 @@ pub struct ParsedMail {
     pub text_body: Option<String>,
     pub html_body: Option<String>,
     pub attachments: Vec<RawAttachment>,
+    /// Set when the message's only content is encrypted or opaquely signed
+    /// (see [`sealed::Sealing`]); the sealed parts are among `attachments`.
+    pub sealed: Option<sealed::Sealing>,
 }
 
 impl ParsedMail {
@@ -68,32 +72,57 @@ impl ParsedMail {
 /// Decodes a header value that may carry undeclared 8-bit bytes: UTF-8 when
 /// it is valid, else Windows-1252, the charset such mail almost always uses.
 fn decode_8bit(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0,
+    charset::utf8_or_windows_1252(bytes)
+}
+
+/// The bytes of a part after its transfer encoding, read again from the raw
+/// message: mail-parser hands out only text for text parts.
+fn transfer_decoded<'r>(
+    raw: &'r [u8],
+    part: &mail_parser::MessagePart<'_>,
+) -> Option<Cow<'r, [u8]>> {
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+    match part.encoding {
+        mail_parser::Encoding::None => Some(Cow::Borrowed(body)),
+        mail_parser::Encoding::QuotedPrintable => Some(Cow::Owned(charset::quoted_printable(body))),
+        mail_parser::Encoding::Base64 => {
+            let compact: Vec<u8> = body
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            mail_parser::decoders::base64::base64_decode(&compact).map(Cow::Owned)
+        }
     }
 }
 
-/// A text part whose 8-bit bytes came without a charset, read as
-/// [`decode_8bit`] reads headers: mail-parser takes such bytes for UTF-8 and
-/// replaces what is not (`L'�t�`), where the sender almost always meant
-/// Windows-1252. Only parts sent as they are (no quoted-printable nor
-/// base64) with no declared charset and a replacement character qualify.
-fn undeclared_8bit<'m>(
-    message: &'m mail_parser::Message<'_>,
-    part: &mail_parser::MessagePart<'_>,
-) -> Option<Cow<'m, str>> {
-    let PartType::Text(text) = &part.body else {
+/// A text part read again where mail-parser's reading cannot be trusted
+/// (see [`charset::Reading`]): without a charset (or with `us-ascii` or an
+/// unknown name) it takes 8-bit bytes for UTF-8 and replaces what is not
+/// (`L'\u{fffd}t\u{fffd}`), whatever the transfer encoding, where the sender
+/// almost always meant Windows-1252; a part labelled UTF-8 may hold such
+/// bytes too; and its UTF-7 decoder drops characters.
+/// `None` when mail-parser's text stands.
+fn reread_text(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let (PartType::Text(text) | PartType::Html(text)) = &part.body else {
         return None;
     };
-    let declared = (part.content_type()).is_some_and(|ct| ct.attribute("charset").is_some());
-    if declared || part.encoding != mail_parser::Encoding::None || !text.contains('\u{FFFD}') {
+    let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let reading = charset::reading(label, |l| {
+        mail_parser::decoders::charsets::map::charset_decoder(l.as_bytes()).is_some()
+    });
+    let stands = match reading {
+        charset::Reading::Declared => true,
+        // ASCII reads the same in every charset this concerns.
+        charset::Reading::Guess => text.is_ascii(),
+        // Valid UTF-8 was read right; only a replaced sequence says otherwise.
+        charset::Reading::Utf8 => !text.contains('\u{fffd}'),
+        charset::Reading::Utf7 => false,
+    };
+    if stands {
         return None;
     }
-    let raw = message
-        .raw_message
-        .get(part.offset_body as usize..part.offset_end as usize)?;
-    Some(Cow::Owned(decode_8bit(raw).into_owned()))
+    charset::decode(reading, &transfer_decoded(raw, part)?)
 }
 
 fn unfold(value: &str) -> String {
@@ -352,28 +381,49 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
         _ => None,
     };
 
+    let read = |part, text| read_text(raw, part, text);
     let mut text_parts: Vec<Cow<'_, str>> = Vec::new();
-    let mut html_parts = Vec::new();
+    let mut html_parts: Vec<Cow<'_, str>> = Vec::new();
     for id in &message.text_body {
         let Some(part) = message.parts.get(*id as usize) else {
             continue;
         };
         match &part.body {
-            PartType::Text(text) => {
-                text_parts.push(undeclared_8bit(&message, part).unwrap_or(Cow::Borrowed(text)));
-            }
-            PartType::Html(html) => html_parts.push(html.as_ref()),
+            PartType::Text(text) => text_parts.push(read(part, text)),
+            PartType::Html(html) => html_parts.push(read(part, html)),
             _ => {}
         }
     }
     for id in &message.html_body {
-        if let Some(PartType::Html(html)) = message.parts.get(*id as usize).map(|p| &p.body)
-            && !html_parts.contains(&html.as_ref())
+        if let Some(part) = message.parts.get(*id as usize)
+            && let PartType::Html(html) = &part.body
         {
-            html_parts.push(html.as_ref());
+            let html = read(part, html);
+            if !html_parts.contains(&html) {
+                html_parts.push(html);
+            }
         }
     }
-    let join = |parts: Vec<&str>| (!parts.is_empty()).then(|| parts.join("\n\n"));
+    let join = |parts: &[Cow<'_, str>]| {
+        (!parts.is_empty()).then(|| {
+            parts
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<&str>>()
+                .join("\n\n")
+        })
+    };
+    let readable = text_parts
+        .iter()
+        .chain(&html_parts)
+        .any(|t| !t.trim().is_empty());
+    // Only a message with nothing else to read is sealed: a readable mail
+    // that carries an encrypted file is read as usual.
+    let sealing = if readable {
+        None
+    } else {
+        message.parts.iter().find_map(sealing_of)
+    };
 
     let mut parsed = ParsedMail {
         subject,
@@ -389,19 +439,77 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
         content_type,
         content_language,
         date: message.date().map(mail_parser::DateTime::to_rfc3339),
-        text_body: join(text_parts.iter().map(AsRef::as_ref).collect()),
-        html_body: join(html_parts),
+        text_body: join(&text_parts),
+        html_body: join(&html_parts),
         attachments: Vec::new(),
+        sealed: sealing,
         headers,
     };
     // Last, because the decoded contents are moved out of the message
     // rather than copied: a large attachment is held once, not twice.
     for id in message.attachments.clone() {
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
+        let text = reread_text(raw, part);
+        if sealing == Some(sealed::Sealing::PgpMime)
+            && part.content_type().is_some_and(|ct| {
+                ct.ctype().eq_ignore_ascii_case("application")
+                    && ct
+                        .subtype()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("pgp-encrypted"))
+            })
+        {
+            // RFC 3156 4: the control part says only `Version: 1`.
+            continue;
+        }
         if let Some(part) = message.parts.get_mut(id as usize) {
-            parsed.attachments.push(attachment(part));
+            let mut kept = attachment(part);
+            if let Some(text) = text {
+                kept.data = text.into_bytes();
+            }
+            if kept.name.is_none()
+                && sealing == Some(sealed::Sealing::PgpMime)
+                && kept.content_type == "application/octet-stream"
+            {
+                kept.name = Some(sealed::INLINE_PGP_NAME.to_owned());
+            }
+            parsed.attachments.push(kept);
         }
     }
+    if parsed.sealed.is_none()
+        && parsed.html_body.is_none()
+        && let Some(text) = &parsed.text_body
+        && sealed::is_inline_pgp(text)
+    {
+        parsed.sealed = Some(sealed::Sealing::PgpInline);
+        parsed.attachments.push(RawAttachment {
+            name: Some(sealed::INLINE_PGP_NAME.to_owned()),
+            content_type: sealed::INLINE_PGP_TYPE.to_owned(),
+            content_id: None,
+            inline: false,
+            data: format!("{}\n", text.trim()).into_bytes(),
+        });
+    }
     parsed
+}
+
+/// A body part's text: mail-parser's, or read again by [`reread_text`].
+fn read_text<'t>(raw: &[u8], part: &mail_parser::MessagePart<'_>, text: &'t str) -> Cow<'t, str> {
+    reread_text(raw, part).map_or(Cow::Borrowed(text), Cow::Owned)
+}
+
+/// How a part seals the message, if it does (see [`sealed::Sealing`]).
+fn sealing_of(part: &mail_parser::MessagePart<'_>) -> Option<sealed::Sealing> {
+    let ct = part.content_type()?;
+    let content_type =
+        format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default()).to_ascii_lowercase();
+    sealed::Sealing::of_part(&sealed::PartFacts {
+        content_type: &content_type,
+        smime_type: ct.attribute("smime-type"),
+        protocol: ct.attribute("protocol"),
+        name: part.attachment_name(),
+    })
 }
 
 fn attachment(part: &mut mail_parser::MessagePart<'_>) -> RawAttachment {
@@ -525,5 +633,84 @@ mod tests {
         assert_eq!(text(utf8.as_bytes()).trim_end(), "L'été déjà.");
         let declared = b"From: a@b.fr\nContent-Type: text/plain; charset=iso-8859-15\n\n\xa4uro\n";
         assert_eq!(text(declared).trim_end(), "€uro");
+    }
+
+    #[test]
+    fn undeclared_charsets_in_encoded_parts_read_as_windows_1252() {
+        let text = |raw: &str| parse(raw.as_bytes()).text_body.unwrap();
+        // Quoted-printable, no charset: Latin-1 bytes.
+        let qp = "From: a@b.fr\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nL'=E9t=E9 d=E9j=E0, soft=\n break =3D ok\n";
+        assert_eq!(text(qp).trim_end(), "L'été déjà, soft break = ok");
+        // Base64, declared us-ascii: Windows-1252 bytes (curly quotes, €, œ).
+        let b64 = "From: a@b.fr\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: base64\n\nk1JlbGFuY2VzlCCAIGOcdXI=\n";
+        assert_eq!(text(b64), "“Relances” € cœur");
+        // An unknown charset name on 8-bit bytes is a guess too.
+        let unknown = b"From: a@b.fr\nContent-Type: text/plain; charset=x-unknown\n\nd\xe9j\xe0\n";
+        assert_eq!(parse(unknown).text_body.unwrap().trim_end(), "déjà");
+        // UTF-8 sent without a charset, or as us-ascii, stays UTF-8.
+        let utf8 = "From: a@b.fr\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: quoted-printable\n\nd=C3=A9j=C3=A0\n";
+        assert_eq!(text(utf8).trim_end(), "déjà");
+        // Labelled UTF-8 with Latin-1 pasted in: each part keeps its reading.
+        let mixed = b"From: a@b.fr\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n\xc3\xa9t\xc3\xa9 d\xe9j\xe0\n";
+        assert_eq!(parse(mixed).text_body.unwrap().trim_end(), "été déjà");
+        // A real U+FFFD in valid UTF-8 is the sender's and stays.
+        let fffd = "From: a@b.fr\nContent-Transfer-Encoding: base64\n\n77+9IGV0IMOp\n";
+        assert_eq!(text(fffd), "\u{fffd} et é");
+    }
+
+    #[test]
+    fn undeclared_html_and_text_attachments_are_read_the_same_way() {
+        let raw = b"From: a@b.fr\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n<p>Co=FBt : 12 =80</p>\n--b\nContent-Type: text/plain; name=journal.log\nContent-Disposition: attachment; filename=journal.log\n\nErreur \xe0 l'import\n--b--\n";
+        let mail = parse(raw);
+        assert!(mail.html_body.unwrap().contains("Coût : 12 €"));
+        assert_eq!(mail.attachments.len(), 1);
+        let log = String::from_utf8(mail.attachments[0].data.clone()).unwrap();
+        assert_eq!(log.trim_end(), "Erreur à l'import");
+    }
+
+    #[test]
+    fn utf_7_bodies_follow_rfc_2152() {
+        let raw = "From: a@b.fr\nContent-Type: text/plain; charset=\"UTF-7\"\n\nla mise +AOA jour, 1+-1=2\nsant+AOk\nfin\n";
+        assert_eq!(
+            parse(raw.as_bytes()).text_body.unwrap(),
+            "la mise à jour, 1+1=2\nsanté\nfin\n"
+        );
+        let qp = "From: a@b.fr\nContent-Type: text/plain; charset=utf-7\nContent-Transfer-Encoding: quoted-printable\n\nt+AOI-ches=\n ok\n";
+        assert_eq!(
+            parse(qp.as_bytes()).text_body.unwrap().trim_end(),
+            "tâches ok"
+        );
+    }
+
+    #[test]
+    fn sealed_messages_keep_their_sealed_parts() {
+        let smime = "From: a@b.fr\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\nContent-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\n";
+        let mail = parse(smime.as_bytes());
+        assert_eq!(mail.sealed, Some(sealed::Sealing::SmimeEncrypted));
+        assert_eq!(mail.attachments.len(), 1);
+        assert_eq!(mail.attachments[0].content_type, "application/pkcs7-mime");
+        assert_eq!(mail.attachments[0].data.len(), 23);
+
+        let pgp = "From: a@b.fr\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\n\n--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n--b--\n";
+        let mail = parse(pgp.as_bytes());
+        assert_eq!(mail.sealed, Some(sealed::Sealing::PgpMime));
+        let kept: Vec<_> = mail
+            .attachments
+            .iter()
+            .map(|a| (a.name.as_deref(), a.content_type.as_str()))
+            .collect();
+        assert_eq!(kept, [(Some("encrypted.asc"), "application/octet-stream")]);
+
+        let inline =
+            "From: a@b.fr\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n";
+        let mail = parse(inline.as_bytes());
+        assert_eq!(mail.sealed, Some(sealed::Sealing::PgpInline));
+        assert_eq!(mail.attachments[0].name.as_deref(), Some("encrypted.asc"));
+
+        // A readable message that carries an encrypted file is not sealed.
+        let mixed = "From: a@b.fr\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nVoici le fichier.\n--b\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\nContent-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\n--b--\n";
+        let mail = parse(mixed.as_bytes());
+        assert_eq!(mail.sealed, None);
+        assert_eq!(mail.attachments.len(), 1);
     }
 }
