@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::outbox::Replies;
 use crate::outbox::render::Templates;
-use crate::store::{Admission, Store, StoreError};
+use crate::store::{Admission, Store, StoreError, Subscription};
 
 /// Opens the store named by the settings; every ticket it files writes its
 /// replies to the outbox in the same transaction.
@@ -62,6 +62,14 @@ fn apply_settings(store: Store, settings: &Settings, replies: Replies) -> Store 
     store
         .with_replies(Arc::new(replies), settings.auto_reply_limit)
         .with_conversations(settings.tickets.conversations.clone())
+        .with_webhooks(
+            (settings.webhooks.iter())
+                .map(|w| Subscription {
+                    webhook: w.name.clone(),
+                    events: w.events.clone(),
+                })
+                .collect(),
+        )
         .with_routes(
             settings.routes.clone(),
             settings.tickets.team_address.as_deref(),

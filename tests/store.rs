@@ -12,6 +12,8 @@ use mailgate::store::{Attempt, Filed, Inbound, SourceKind, Store};
 
 #[path = "support/database.rs"]
 mod database;
+#[path = "support/http.rs"]
+mod http;
 
 use database::TestDb;
 
@@ -762,3 +764,5 @@ mod routing;
 mod search;
 #[path = "store/senders.rs"]
 mod senders;
+#[path = "store/webhooks.rs"]
+mod webhooks;

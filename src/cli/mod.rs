@@ -19,6 +19,7 @@ mod retry;
 mod run;
 mod team;
 mod tickets;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -86,6 +87,12 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         action: outbox::OutboxAction,
+    },
+    /// What was told to the [[webhooks]]: list it, queue failed deliveries
+    /// again.
+    Webhooks {
+        #[command(subcommand)]
+        action: webhooks::WebhooksAction,
     },
     /// File every message of an mbox file or a Maildir (old mail, a mailbox
     /// export). Nothing is moved; messages filed before are recognised, so
@@ -189,6 +196,7 @@ async fn execute(cli: &Cli, settings: Settings) -> u8 {
         Command::Customers { action } => customers::execute(&settings, action).await,
         Command::Messages { action } => messages::execute(&settings, action).await,
         Command::Outbox { action } => outbox::execute(&settings, action).await,
+        Command::Webhooks { action } => webhooks::execute(&settings, action).await,
         Command::Import { source } => import::execute(&settings, source).await,
         Command::Migrate => migrate::execute(&settings).await,
         Command::Config { .. } | Command::ApiToken(_) | Command::Check(_) => exit::OK,

@@ -21,6 +21,7 @@ mod smtp;
 mod tests;
 mod tickets;
 mod vocabulary;
+mod webhooks;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -40,6 +41,7 @@ pub use routes::{DEFAULT_QUEUE, Route, RouteFacts, Routes};
 pub use secret::Secret;
 pub use smtp::SmtpSettings;
 pub use tickets::{ConversationRules, QuietRules, TicketSettings};
+pub use webhooks::WebhookSettings;
 
 use crate::model::{Language, SenderPolicy};
 
@@ -86,6 +88,8 @@ pub struct Settings {
     pub portal: PortalSettings,
     /// Which team each new ticket goes to (`[[routes]]`).
     pub routes: Routes,
+    /// Where events on tickets are POSTed (`[[webhooks]]`).
+    pub webhooks: Vec<WebhookSettings>,
 }
 
 impl Settings {
@@ -203,6 +207,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         .chain(maildirs.iter().map(|m| m.name.clone()))
         .collect();
     let routes = routes::routes(&mut c, &raw.routes, &vocabulary, &sources);
+    let webhooks = webhooks::webhooks(&mut c, &raw.webhooks, base);
 
     let mut own_addresses = intake::own_addresses(&mut c, &raw.intake);
     own_addresses.extend(mailboxes.iter().filter_map(|m| m.address.clone()));
@@ -247,5 +252,6 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         maildirs,
         portal,
         routes,
+        webhooks,
     })
 }

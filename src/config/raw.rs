@@ -21,6 +21,7 @@ pub struct RawSettings {
     pub mailboxes: Vec<RawMailbox>,
     pub maildirs: Vec<RawMaildir>,
     pub routes: Vec<super::routes::RawRoute>,
+    pub webhooks: Vec<super::webhooks::RawWebhook>,
     pub severities: Option<Vec<RawTerm>>,
     pub products: Vec<RawTerm>,
     pub request_types: Option<Vec<RawTerm>>,

@@ -39,6 +39,8 @@ pub(super) struct Daemon {
     pub(super) servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The scheduled jobs (`jobs.rs`).
     pub(super) jobs: Option<tokio::task::JoinHandle<()>>,
+    /// The webhook sender, when webhooks are configured.
+    pub(super) webhooks: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) failed_start: Option<u8>,
     /// With PostgreSQL: the mailboxes this instance may watch now.
@@ -71,6 +73,7 @@ impl Daemon {
             outbox: None,
             servers: Vec::new(),
             jobs: None,
+            webhooks: None,
             shutdown,
             failed_start: None,
             leases: None,
@@ -131,6 +134,7 @@ impl Daemon {
         let sources = sources_of(&daemon.settings);
         daemon.start_sources(sources, &ctx);
         daemon.start_outbox(mailer);
+        daemon.start_webhooks();
         daemon.jobs = Some(tokio::spawn(super::jobs::run(
             daemon.live.subscribe(),
             daemon.shutdown.subscribe(),
@@ -177,6 +181,30 @@ impl Daemon {
             stop_rx,
         ));
         self.outbox = Some((outbox_fingerprint(&self.settings), stop, task));
+    }
+
+    /// The webhook sender, with the current settings; none without
+    /// webhooks.
+    pub(super) fn start_webhooks(&mut self) {
+        if self.settings.webhooks.is_empty() {
+            return;
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(outbox::webhooks::run(
+            self.base_store.clone(),
+            outbox::webhooks::Webhooks::new(self.settings.webhooks.clone()),
+            self.settings.outbox.clone(),
+            stop_rx,
+        ));
+        self.webhooks = Some((stop, task));
+    }
+
+    /// Stops the webhook sender after the request in hand.
+    pub(super) async fn stop_webhooks(&mut self) {
+        if let Some((stop, task)) = self.webhooks.take() {
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+        }
     }
 
     /// One line for `systemctl status`: sources connected, mail waiting to
@@ -279,6 +307,7 @@ impl Daemon {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
         }
+        self.stop_webhooks().await;
         for server in self.servers.drain(..) {
             // Requests in progress may finish.
             match tokio::time::timeout(SHUTDOWN_GRACE, server).await {

@@ -215,6 +215,15 @@ async fn run_once(settings: &Settings, store: &Store, mailer: &Mailer) -> u8 {
         warn!(error = %e, "outbox not flushed");
         failures += 1;
     }
+    if !settings.webhooks.is_empty() {
+        let hooks = outbox::webhooks::Webhooks::new(settings.webhooks.clone());
+        if let Err(e) =
+            outbox::webhooks::flush(store, &hooks, &settings.outbox, chrono::Utc::now()).await
+        {
+            warn!(error = %e, "webhooks not sent");
+            failures += 1;
+        }
+    }
     if failures > 0 {
         exit::TEMPFAIL
     } else {

@@ -114,6 +114,10 @@ impl Daemon {
             self.start_outbox(mailer);
             info!("outbox worker restarted with the new settings");
         }
+        // Webhooks hold secrets, which a fingerprint would have to copy:
+        // their sender restarts on every reload, which costs nothing.
+        self.stop_webhooks().await;
+        self.start_webhooks();
         info!(sources = self.running.len(), "configuration reloaded");
         notify::ready(&self.status_line().await);
     }

@@ -14,6 +14,7 @@ mod status;
 pub mod text;
 mod ticket_key;
 pub mod vocabulary;
+mod webhook;
 
 pub use connection::TlsMode;
 pub use email::{EmailAddress, NotAnAddress};
@@ -24,3 +25,4 @@ pub use search::SearchTerms;
 pub use status::{AuthorRole, InboundOutcome, OutboxStatus, SourceKind, TicketStatus, Visibility};
 pub use ticket_key::{TicketKey, valid_prefix};
 pub use vocabulary::{Labels, Term, Terms, Vocabulary};
+pub use webhook::{DeliveryStatus, WebhookEvent, WebhookFormat};

@@ -5,6 +5,7 @@
 
 pub mod render;
 pub mod send;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -111,6 +111,8 @@ impl Store {
             conversations: ConversationRules::default(),
             routes: std::sync::Arc::default(),
             team_address: None,
+            webhooks: std::sync::Arc::default(),
+            webhooks_ready: std::sync::Arc::default(),
             outbox_ready: std::sync::Arc::default(),
             sqlite_writer: None,
             instance,

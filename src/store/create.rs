@@ -8,7 +8,7 @@ use super::sql::{self, WriteTx};
 use super::{Backend, Store, StoreError, now, tracking_token};
 use crate::config::{DEFAULT_QUEUE, RouteFacts};
 use crate::intake::{Attachment, MessageFacts, NewTicket};
-use crate::model::{TicketKey, TicketStatus};
+use crate::model::{TicketKey, TicketStatus, WebhookEvent};
 
 /// How a new ticket is being filed.
 pub(super) struct Filing<'a> {
@@ -145,6 +145,17 @@ impl Store {
                 public: false,
             };
             Self::record_event(tx, &event).await?;
+        }
+        self.queue_webhooks(
+            tx,
+            ticket_id,
+            WebhookEvent::TicketCreated,
+            serde_json::json!({"description": ticket.description}),
+        )
+        .await?;
+        if assignee.is_some() {
+            self.assignment_webhook(tx, ticket_id, None, assignee, "mailgate")
+                .await?;
         }
         if let Some(planner) = &self.replies {
             let created = CreatedTicket {

@@ -29,6 +29,7 @@ mod refile;
 mod replies;
 mod sql;
 mod tickets;
+mod webhooks;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub use portal::{LoginLink, LoginQueued, PortalSession, PortalTicket, StatusFilt
 pub use quiet::QuietReport;
 pub use refile::Retry;
 pub use replies::{CreatedTicket, ReplyPlanner};
+pub use webhooks::{Delivery, DeliveryAttempt, Subscription};
 
 /// The database, and what filing applies on top of it (reply planner,
 /// sender policy, threading rules). Clones share the pool and the writer.
@@ -77,6 +79,10 @@ pub struct Store {
     routes: Arc<Routes>,
     /// The default queue's team address (`tickets.team_address`).
     team_address: Option<Arc<str>>,
+    /// Which events each webhook is told of.
+    webhooks: Arc<Vec<webhooks::Subscription>>,
+    /// Woken when a webhook delivery may have been queued.
+    webhooks_ready: Arc<tokio::sync::Notify>,
     /// Woken after a commit that may have written outgoing mail, so that
     /// the sender does not wait for its next round.
     outbox_ready: Arc<tokio::sync::Notify>,

@@ -240,6 +240,10 @@ impl Store {
             },
         };
         Self::record_event_at(tx, &event, at).await?;
+        if let Some(to) = to {
+            self.status_webhook(tx, ticket_id, from, to, "system")
+                .await?;
+        }
         let mail = ConversationEvent::Quiet { step, next_in_days };
         self.plan_conversation_counted(tx, ticket_id, &mail).await?;
         Ok(true)

@@ -2,7 +2,7 @@
 //! internal note, a status or field change, an assignment.
 
 use crate::intake::Attachment;
-use crate::model::{EmailAddress, TicketKey, TicketStatus};
+use crate::model::{EmailAddress, TicketKey, TicketStatus, WebhookEvent};
 use crate::store::sql::{self, WriteTx};
 use crate::store::{Store, StoreError, now};
 
@@ -187,6 +187,8 @@ impl Store {
             public: false,
         };
         Self::record_event(&mut tx, &event).await?;
+        self.assignment_webhook(&mut tx, id, old.as_deref(), assignee.as_deref(), actor)
+            .await?;
         let event = ConversationEvent::Assigned {
             assignee: assignee.as_deref(),
             actor,
@@ -195,6 +197,23 @@ impl Store {
         tx.commit().await?;
         self.outbox_ready.notify_one();
         Ok(ActionDone { key, mails })
+    }
+}
+
+impl Store {
+    /// `ticket.assigned` for the webhooks.
+    pub(in crate::store) async fn assignment_webhook(
+        &self,
+        tx: &mut WriteTx,
+        ticket_id: i64,
+        previous: Option<&str>,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let details =
+            serde_json::json!({"assignee": assignee, "previous": previous, "actor": actor});
+        self.queue_webhooks(tx, ticket_id, WebhookEvent::TicketAssigned, details)
+            .await
     }
 }
 

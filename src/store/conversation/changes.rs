@@ -2,7 +2,7 @@
 //! (`ticket_events`).
 
 use crate::intake::Field;
-use crate::model::TicketStatus;
+use crate::model::{TicketStatus, WebhookEvent};
 use crate::store::sql::{self, WriteTx};
 use crate::store::{Store, StoreError, now};
 
@@ -138,7 +138,22 @@ impl Store {
             actor,
             public: true,
         };
-        Self::record_event(tx, &event).await
+        Self::record_event(tx, &event).await?;
+        self.status_webhook(tx, ticket_id, from, to, actor).await
+    }
+
+    /// `status.changed` for the webhooks.
+    pub(in crate::store) async fn status_webhook(
+        &self,
+        tx: &mut WriteTx,
+        ticket_id: i64,
+        from: TicketStatus,
+        to: TicketStatus,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let details = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "actor": actor});
+        self.queue_webhooks(tx, ticket_id, WebhookEvent::StatusChanged, details)
+            .await
     }
 
     /// Adds an entry to a ticket's history.

@@ -2,6 +2,7 @@
 //! public replies, which also send mail.
 
 use crate::intake::{Attachment, Person};
+use crate::model::WebhookEvent;
 use crate::store::sql::{self, WriteTx};
 use crate::store::{Store, StoreError, now};
 
@@ -90,6 +91,19 @@ impl Store {
         if let Some(inbound_id) = inbound_id {
             Self::link_inbound(tx, inbound_id, ticket_id).await?;
         }
+        let files: Vec<&str> = attachments.iter().map(|a| a.filename.as_str()).collect();
+        let details = serde_json::json!({"comment": {
+            "id": comment_id,
+            "author": author.email,
+            "author_name": author.name,
+            "role": role,
+            "visibility": visibility,
+            "body": body,
+            "attachments": files,
+            "created_at": at,
+        }});
+        self.queue_webhooks(tx, ticket_id, WebhookEvent::CommentCreated, details)
+            .await?;
         Ok(comment_id)
     }
 

@@ -209,6 +209,21 @@ impl Store {
         )
         .await?;
         counts.insert("mail", n);
+        // Webhook bodies carry the ticket's facts and the comments' text:
+        // those about their tickets, or naming them, go (pending ones are
+        // not sent).
+        let mut n = change(
+            tx,
+            "DELETE FROM webhook_deliveries WHERE ticket_id IN ({ids})",
+            &[],
+            &found.reported,
+        )
+        .await?;
+        n += sql::query("DELETE FROM webhook_deliveries WHERE LOWER(body) LIKE $1")
+            .bind(format!("%{email}%"))
+            .execute(tx)
+            .await?;
+        counts.insert("webhook_deliveries", n);
         if delete {
             let reported = &found.reported;
             for sql in [
