@@ -762,3 +762,5 @@ mod routing;
 mod search;
 #[path = "store/senders.rs"]
 mod senders;
+#[path = "store/watchers.rs"]
+mod watchers;

@@ -111,6 +111,7 @@ impl Store {
             conversations: ConversationRules::default(),
             routes: std::sync::Arc::default(),
             team_address: None,
+            robot_patterns: std::sync::Arc::default(),
             outbox_ready: std::sync::Arc::default(),
             sqlite_writer: None,
             instance,
