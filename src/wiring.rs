@@ -74,6 +74,7 @@ fn apply_settings(store: Store, settings: &Settings, replies: Replies) -> Store 
             settings.routes.clone(),
             settings.tickets.team_address.as_deref(),
         )
+        .with_robot_patterns(&settings.no_reply_patterns)
         .with_admission(Admission {
             policy: Some(settings.sender_policy),
             allowed_domains: settings.allowed_domains.clone(),

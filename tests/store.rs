@@ -764,5 +764,7 @@ mod routing;
 mod search;
 #[path = "store/senders.rs"]
 mod senders;
+#[path = "store/watchers.rs"]
+mod watchers;
 #[path = "store/webhooks.rs"]
 mod webhooks;

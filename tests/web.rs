@@ -849,6 +849,75 @@ async fn api_story(db: Option<&TestDb>) {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Watchers: 201 when added, 200 when already there; removed with 200,
+    // 404 when absent; each recorded by whom.
+    let watch = |body: Value| {
+        site.api(Method::POST, "/tickets/SUP-2/watchers")
+            .json(&body)
+            .send()
+    };
+    let response = watch(json!({"email": "Lucie@Acme.fr", "author": "carol@vendor.example"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        json_of(response).await,
+        json!({"key": "SUP-2", "email": "lucie@acme.fr", "changed": true})
+    );
+    let response = watch(json!({"email": "lucie@acme.fr"})).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await["changed"], json!(false));
+    for (body, status) in [
+        (json!({"email": "lucie"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"mail": "lucie@acme.fr"}), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(
+            watch(body.clone()).await.unwrap().status(),
+            status,
+            "{body}"
+        );
+    }
+    let missing = site
+        .api(Method::POST, "/tickets/SUP-99/watchers")
+        .json(&json!({"email": "lucie@acme.fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let watched = site.store.ticket("SUP-2").await.unwrap();
+    assert!(watched.watchers.iter().any(|w| w.email == "lucie@acme.fr"));
+    let event = watched.events.iter().find(|e| e.kind == "watcher").unwrap();
+    assert_eq!(
+        (event.new_value.as_deref(), event.actor.as_str()),
+        (Some("lucie@acme.fr"), "carol@vendor.example")
+    );
+    let unwatch = || {
+        site.api(Method::DELETE, "/tickets/SUP-2/watchers/lucie%40acme.fr")
+            .send()
+    };
+    let response = unwatch().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await["changed"], json!(true));
+    let response = unwatch().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(json_of(response).await["error"].is_string());
+    let unwatched = site.store.ticket("SUP-2").await.unwrap();
+    assert!(
+        !unwatched
+            .watchers
+            .iter()
+            .any(|w| w.email == "lucie@acme.fr")
+    );
+    let event = unwatched
+        .events
+        .iter()
+        .rfind(|e| e.kind == "watcher")
+        .unwrap();
+    assert_eq!(
+        (event.old_value.as_deref(), event.actor.as_str()),
+        (Some("lucie@acme.fr"), "api:desk")
+    );
+
     // Refused values: 422 naming what is accepted; malformed bodies: 400.
     for (body, status) in [
         (

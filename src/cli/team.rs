@@ -1,12 +1,13 @@
-//! `mailgate tickets reply|note|status|assign`: the team's actions on a ticket,
-//! their text (`--message` or `--file`), attachments and author.
+//! `mailgate tickets reply|note|status|assign|watchers`: the team's actions
+//! on a ticket, their text (`--message` or `--file`), attachments and
+//! author.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::intake;
-use crate::store::{ActionDone, FieldUpdate, StoreError};
+use crate::store::{ActionDone, FieldUpdate, StoreError, WatcherChange};
 
 // Flattened into `tickets reply` and `tickets note`.
 #[derive(clap::Args)]
@@ -103,6 +104,44 @@ pub(super) enum TeamAction<'a> {
     Assign {
         assignee: Option<&'a str>,
     },
+    Watch {
+        change: WatchChange,
+        email: &'a str,
+    },
+}
+
+/// What `tickets watchers KEY add|remove EMAIL` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum WatchChange {
+    /// The address gets the ticket's public mail from now on.
+    Add,
+    /// The address gets no more of it.
+    Remove,
+}
+
+/// The exit status of a change of watchers, with what it did (or that it
+/// changed nothing, which is no failure).
+fn watch_status(result: Result<WatcherChange, StoreError>, change: WatchChange) -> u8 {
+    match result {
+        Ok(done) => {
+            let what = match (change, done.changed) {
+                (WatchChange::Add, true) => "is now a watcher",
+                (WatchChange::Add, false) => "already gets its mail, nothing changed",
+                (WatchChange::Remove, true) => "is no longer a watcher",
+                (WatchChange::Remove, false) => "was not a watcher, nothing changed",
+            };
+            println!("{}: {} {what}", done.key, done.email);
+            exit::OK
+        }
+        Err(StoreError::NotFound(why) | StoreError::Invalid(why)) => {
+            eprintln!("mailgate: {why}");
+            exit::DATAERR
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            store_failure(&e)
+        }
+    }
 }
 
 /// The exit status of a team action, with its message.
@@ -123,7 +162,7 @@ fn action_status(result: Result<ActionDone, StoreError>, what: &str) -> u8 {
     }
 }
 
-/// `mailgate tickets reply|note|status|assign`.
+/// `mailgate tickets reply|note|status|assign|watchers`.
 pub(super) async fn execute(
     settings: &Settings,
     key: &str,
@@ -173,6 +212,13 @@ pub(super) async fn execute(
                 None => "assigned to nobody".to_owned(),
             },
         ),
+        TeamAction::Watch { change, email } => {
+            let result = match change {
+                WatchChange::Add => store.add_watcher(key, author, email).await,
+                WatchChange::Remove => store.remove_watcher(key, author, email).await,
+            };
+            watch_status(result, change)
+        }
     };
     store.close().await;
     status

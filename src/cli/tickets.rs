@@ -1,11 +1,11 @@
-//! `mailgate tickets list|search|show|reply|status|note|assign`: tickets as a
-//! table by page, found by their words, one in full, and the team's actions
-//! on them (those in `team.rs`).
+//! `mailgate tickets list|search|show|reply|status|note|assign|watchers`:
+//! tickets as a table by page, found by their words, one in full, and the
+//! team's actions on them (those in `team.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::team::{self, ActionText, Author, TeamAction};
+use super::team::{self, ActionText, Author, TeamAction, WatchChange};
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::model::SearchTerms;
@@ -69,6 +69,19 @@ pub(super) enum TicketsAction {
         /// Take the ticket from whoever has it.
         #[arg(long)]
         none: bool,
+        #[command(flatten)]
+        author: Author,
+    },
+    /// The people copied on the ticket's public mail besides its reporter:
+    /// listed one address a line, or one added or removed.
+    Watchers {
+        key: String,
+        /// Add or remove the address given.
+        #[arg(value_enum, requires = "email")]
+        change: Option<WatchChange>,
+        /// The address to add or remove.
+        #[arg(requires = "change")]
+        email: Option<String>,
         #[command(flatten)]
         author: Author,
     },
@@ -152,6 +165,21 @@ pub(super) async fn execute(settings: &Settings, action: &TicketsAction) -> u8 {
             };
             team::execute(settings, key, &author.name(), action).await
         }
+        TicketsAction::Watchers {
+            key,
+            change,
+            email,
+            author,
+        } => match (change, email) {
+            (Some(change), Some(email)) => {
+                let action = TeamAction::Watch {
+                    change: *change,
+                    email,
+                };
+                team::execute(settings, key, &author.name(), action).await
+            }
+            _ => watchers(settings, key).await,
+        },
         TicketsAction::Note { key, text, author } => match text.read() {
             Ok(text) => {
                 let action = TeamAction::Note { text };
@@ -301,6 +329,33 @@ async fn show(settings: &Settings, key: &str, as_json: bool) -> u8 {
     }
     store.close().await;
     exit::OK
+}
+
+/// `mailgate tickets watchers KEY`: one address a line.
+async fn watchers(settings: &Settings, key: &str) -> u8 {
+    let store = match super::open_store(settings).await {
+        Ok(store) => store,
+        Err(status) => return status,
+    };
+    let status = match store.ticket(key).await {
+        Ok(ticket) => {
+            let mut out = std::io::stdout().lock();
+            for watcher in &ticket.watchers {
+                let _ = writeln!(out, "{}", watcher.email);
+            }
+            exit::OK
+        }
+        Err(StoreError::NotFound(why)) => {
+            eprintln!("mailgate: {why}");
+            exit::DATAERR
+        }
+        Err(e) => {
+            eprintln!("mailgate: {e}");
+            store_failure(&e)
+        }
+    };
+    store.close().await;
+    status
 }
 
 /// A ticket for people: its fields, description, comments and history.

@@ -113,6 +113,7 @@ impl Store {
             team_address: None,
             webhooks: std::sync::Arc::default(),
             webhooks_ready: std::sync::Arc::default(),
+            robot_patterns: std::sync::Arc::default(),
             outbox_ready: std::sync::Arc::default(),
             sqlite_writer: None,
             instance,

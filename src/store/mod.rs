@@ -42,6 +42,7 @@ use crate::config::{ConversationRules, Routes};
 pub use backend::{Backend, sqlite_file};
 pub use conversation::{
     ActionDone, ConversationEvent, FieldChange, FieldUpdate, QuietStep, ThreadContext, ThreadVia,
+    WatcherChange,
 };
 pub use customers::{Admission, CustomerRecord};
 pub use erasure::{ERASED, Erasure, ErasureReport, FileWipe, TicketsOnErasure};
@@ -83,6 +84,9 @@ pub struct Store {
     webhooks: Arc<Vec<webhooks::Subscription>>,
     /// Woken when a webhook delivery may have been queued.
     webhooks_ready: Arc<tokio::sync::Notify>,
+    /// Fragments of robots' local parts (`senders.no_reply_patterns`),
+    /// lower case: never made watchers from a follow-up's Cc.
+    robot_patterns: Arc<[String]>,
     /// Woken after a commit that may have written outgoing mail, so that
     /// the sender does not wait for its next round.
     outbox_ready: Arc<tokio::sync::Notify>,
@@ -145,6 +149,13 @@ impl Store {
     fn queue_team_address(&self, queue: Option<&str>) -> Option<&str> {
         self.routes
             .team_address(queue, self.team_address.as_deref())
+    }
+
+    /// The same store, never making watchers of addresses whose local part
+    /// holds one of these fragments (`senders.no_reply_patterns`).
+    pub fn with_robot_patterns(mut self, patterns: &[String]) -> Self {
+        self.robot_patterns = patterns.iter().map(|p| p.to_lowercase()).collect();
+        self
     }
 
     /// The same store, applying this sender policy to new tickets.

@@ -48,7 +48,8 @@ impl From<i64> for Flag {
 /// An entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EventRecord {
-    /// `status`, `field`, `delivery-failure`, `follow-up`.
+    /// `status`, `field`, `delivery-failure`, `follow-up`, `assignee`,
+    /// `watcher`.
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

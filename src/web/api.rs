@@ -36,7 +36,7 @@ use tracing::info;
 use super::AppState;
 use crate::intake::{self, Attachment};
 use crate::model::Terms;
-use crate::store::{ActionDone, FieldUpdate};
+use crate::store::{ActionDone, FieldUpdate, WatcherChange};
 use crate::view::ticket_json;
 
 mod auth;
@@ -60,6 +60,11 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
         .route("/tickets/{key}", get(show).patch(update))
         .route("/tickets/{key}/replies", axum::routing::post(reply))
         .route("/tickets/{key}/notes", axum::routing::post(note))
+        .route("/tickets/{key}/watchers", axum::routing::post(add_watcher))
+        .route(
+            "/tickets/{key}/watchers/{email}",
+            axum::routing::delete(remove_watcher),
+        )
         .route(
             "/customers/{email}",
             axum::routing::delete(customers::forget),
@@ -255,6 +260,60 @@ async fn note(
     let result = state.store.add_note(&key, &actor, &body.text).await?;
     info!(key = %result.key, %actor, "internal note through the API");
     Ok(done(StatusCode::CREATED, &result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WatcherBody {
+    email: String,
+    author: Option<String>,
+}
+
+fn watcher_done(status: StatusCode, done: &WatcherChange) -> Response {
+    json_response(
+        status,
+        &json!({ "key": done.key, "email": done.email, "changed": done.changed }),
+    )
+}
+
+/// `POST /api/tickets/{key}/watchers`: the address gets the ticket's public
+/// mail from now on. 201 when added, 200 when it already did.
+async fn add_watcher(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(key): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body: WatcherBody = parse_body(body)?;
+    let actor = actor(&caller, body.author.as_deref())?;
+    let result = state.store.add_watcher(&key, &actor, &body.email).await?;
+    info!(key = %result.key, %actor, changed = result.changed, "watcher added through the API");
+    let status = if result.changed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(watcher_done(status, &result))
+}
+
+/// `DELETE /api/tickets/{key}/watchers/{email}`: the address gets no more
+/// of the ticket's mail. 404 when it was not watching. Recorded as done by
+/// the token's name.
+async fn remove_watcher(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((key, email)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let actor = actor(&caller, None)?;
+    let result = state.store.remove_watcher(&key, &actor, &email).await?;
+    if !result.changed {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{} is not a watcher of {}", result.email, result.key),
+        ));
+    }
+    info!(key = %result.key, %actor, "watcher removed through the API");
+    Ok(watcher_done(StatusCode::OK, &result))
 }
 
 /// [`FieldUpdate`] with what comes with it.

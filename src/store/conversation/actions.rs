@@ -12,7 +12,7 @@ use super::{ActionDone, ConversationEvent, FieldUpdate};
 
 /// The team's actions, from the CLI and the API.
 impl Store {
-    async fn ticket_for_action(
+    pub(super) async fn ticket_for_action(
         &self,
         tx: &mut WriteTx,
         key: &str,

@@ -11,7 +11,8 @@ use super::FieldChange;
 /// An entry to add to a ticket's history (`ticket_events`).
 pub(in crate::store) struct NewEvent<'a> {
     pub ticket_id: i64,
-    /// `status`, `field`, `delivery-failure`, `follow-up`.
+    /// `status`, `field`, `delivery-failure`, `follow-up`, `assignee`,
+    /// `watcher`.
     pub kind: &'a str,
     /// The field changed, for `status` and `field`.
     pub field: Option<&'a str>,

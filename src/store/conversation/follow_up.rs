@@ -1,6 +1,6 @@
 //! Follow-ups by email filed as comments (a team member's as a team reply
-//! or note), with the reopening and field changes they bring, and bounces
-//! of our own mail recorded on what they return.
+//! or note), with the reopening, field changes and watchers they bring, and
+//! bounces of our own mail recorded on what they return.
 
 use crate::intake::{MessageFacts, NewTicket};
 use crate::model::{FieldChangePolicy, TicketStatus};
@@ -13,7 +13,10 @@ use super::{ConversationEvent, NewEvent, Thread};
 impl Store {
     /// Files a follow-up as a comment: a team member's reply is a team reply
     /// (or an internal note with `#note`); anyone else's reopens a resolved
-    /// or waiting ticket, may change fields, and is told to the team.
+    /// or waiting ticket, may change fields, and is told to the team. The
+    /// people it was sent to become watchers (not for a note, which is the
+    /// team's own), after its mail is planned: they have this message
+    /// already, and get the next ones.
     pub(in crate::store) async fn add_follow_up(
         &self,
         tx: &mut WriteTx,
@@ -52,6 +55,8 @@ impl Store {
                 &ticket.attachments,
             )
             .await?;
+            self.watch_from_follow_up(tx, thread.ticket_id, &ticket.watchers, &author.email)
+                .await?;
             return Ok(());
         }
 
@@ -100,7 +105,10 @@ impl Store {
                 .as_ref()
                 .map(crate::intake::message_id::MessageId::as_str),
         };
-        self.plan_conversation(tx, thread.ticket_id, &event).await
+        self.plan_conversation(tx, thread.ticket_id, &event).await?;
+        self.watch_from_follow_up(tx, thread.ticket_id, &ticket.watchers, &author.email)
+            .await?;
+        Ok(())
     }
 
     async fn may_change_fields(

@@ -1,6 +1,6 @@
 //! Conversations: which ticket a message continues, follow-ups as comments,
 //! reopening, field changes by the reporter, the team's replies, notes and
-//! status changes, and bounces of our own mail. Every change is recorded in
+//! status changes, watchers, and bounces of our own mail. Every change is recorded in
 //! the ticket's history and the mail it causes is queued in the same
 //! transaction.
 //!
@@ -13,6 +13,7 @@ mod comments;
 mod follow_up;
 mod mail;
 mod threading;
+mod watchers;
 
 use crate::intake::{Attachment, Field, Person};
 use crate::model::TicketStatus;
@@ -20,6 +21,7 @@ use crate::model::TicketStatus;
 pub(in crate::store) use changes::NewEvent;
 pub use threading::ThreadVia;
 pub(in crate::store) use threading::{Continuation, Thread};
+pub use watchers::WatcherChange;
 
 /// A change of one field, as recorded and as told to the team.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
