@@ -133,14 +133,7 @@ fn watch_status(result: Result<WatcherChange, StoreError>, change: WatchChange) 
             println!("{}: {} {what}", done.key, done.email);
             exit::OK
         }
-        Err(StoreError::NotFound(why) | StoreError::Invalid(why)) => {
-            eprintln!("mailgate: {why}");
-            exit::DATAERR
-        }
-        Err(e) => {
-            eprintln!("mailgate: {e}");
-            store_failure(&e)
-        }
+        Err(e) => failure(&e),
     }
 }
 
@@ -151,13 +144,21 @@ fn action_status(result: Result<ActionDone, StoreError>, what: &str) -> u8 {
             println!("{}: {what}, {} mail(s) queued", done.key, done.mails);
             exit::OK
         }
-        Err(StoreError::NotFound(why) | StoreError::Invalid(why)) => {
+        Err(e) => failure(&e),
+    }
+}
+
+/// A team action that failed: 65 for an unknown ticket or a refused value,
+/// else what the store's failure calls for.
+fn failure(e: &StoreError) -> u8 {
+    match e {
+        StoreError::NotFound(why) | StoreError::Invalid(why) => {
             eprintln!("mailgate: {why}");
             exit::DATAERR
         }
-        Err(e) => {
+        e => {
             eprintln!("mailgate: {e}");
-            store_failure(&e)
+            store_failure(e)
         }
     }
 }

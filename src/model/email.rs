@@ -127,6 +127,21 @@ impl AsRef<str> for EmailAddress {
     }
 }
 
+/// The robot pattern (`senders.no_reply_patterns`: `noreply`,
+/// `mailer-daemon`…) an address matches, if any: a fragment of its local
+/// part, in any case.
+pub fn no_reply_match<'p>(address: &str, patterns: &'p [String]) -> Option<&'p str> {
+    let local = address
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    patterns
+        .iter()
+        .map(String::as_str)
+        .find(|p| !p.is_empty() && local.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ pub mod vocabulary;
 mod webhook;
 
 pub use connection::TlsMode;
-pub use email::{EmailAddress, NotAnAddress};
+pub use email::{EmailAddress, NotAnAddress, no_reply_match};
 pub use language::Language;
 pub use named::{Named, NotInSet, parse_named};
 pub use policy::{FieldChangePolicy, SenderPolicy, SpamPolicy};

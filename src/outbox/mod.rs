@@ -54,18 +54,7 @@ pub struct Replies {
     pub reopen_days: i64,
 }
 
-/// The pattern an address matches, if any: a fragment of its local part.
-pub fn no_reply_match<'p>(address: &str, patterns: &'p [String]) -> Option<&'p str> {
-    let local = address
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    patterns
-        .iter()
-        .map(String::as_str)
-        .find(|p| !p.is_empty() && local.contains(p))
-}
+pub use crate::model::no_reply_match;
 
 /// Whether mail to `address` can arrive at all: not in the `invalid`
 /// top-level domain, which RFC 2606 reserves for names that must never

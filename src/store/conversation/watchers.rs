@@ -65,8 +65,7 @@ impl Candidates<'_> {
         if self.queue_addresses.contains(&base) {
             return Some(Skipped::Queue);
         }
-        let local = base.split('@').next().unwrap_or_default();
-        if (self.robot_patterns.iter()).any(|p| !p.is_empty() && local.contains(p.as_str())) {
+        if crate::model::no_reply_match(&base, self.robot_patterns).is_some() {
             return Some(Skipped::Robot);
         }
         None
