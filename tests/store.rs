@@ -752,6 +752,8 @@ fn config_example_prints_the_documented_file() {
 mod conversation;
 #[path = "store/gdpr.rs"]
 mod gdpr;
+#[path = "store/merge.rs"]
+mod merge;
 #[path = "store/messages.rs"]
 mod messages;
 #[path = "store/portal.rs"]

@@ -1018,6 +1018,47 @@ async fn api_story(db: Option<&TestDb>) {
     assert!(page.contains("Waiting for your reply"));
     assert!(!page.contains("Known issue"));
 
+    // Merging: SUP-2 into SUP-1, answered with what moved; a second time,
+    // an unknown target or a malformed body are refused.
+    let merge = |body: Value| {
+        site.api(Method::POST, "/tickets/SUP-2/merge")
+            .json(&body)
+            .send()
+    };
+    let response = merge(json!({"into": "SUP-1"})).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let merged = json_of(response).await;
+    assert_eq!(
+        (&merged["source"], &merged["target"]),
+        (&json!("SUP-2"), &json!("SUP-1")),
+        "{merged}"
+    );
+    assert!(merged["comments"].as_u64().unwrap() >= 1, "{merged}");
+    let source = site.store.ticket("SUP-2").await.unwrap();
+    assert_eq!(source.merged_into.as_deref(), Some("SUP-1"));
+    let shown = json_of(
+        site.api(Method::GET, "/tickets/SUP-2")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (&shown["status"], &shown["merged_into"]),
+        (&json!("merged"), &json!("SUP-1"))
+    );
+    for (body, status) in [
+        (json!({"into": "SUP-1"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"into": "SUP-99"}), StatusCode::NOT_FOUND),
+        (json!({"target": "SUP-1"}), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(
+            merge(body.clone()).await.unwrap().status(),
+            status,
+            "{body}"
+        );
+    }
+
     // Erasure for the team's tools: counted dry, then done, then nothing
     // left to erase; a wrong choice is refused.
     let path = "/customers/J.Smith@globex.com";

@@ -1,4 +1,4 @@
-//! `mailgate tickets reply|note|status|assign|watchers`: the team's actions
+//! `mailgate tickets reply|note|status|assign|watchers|merge`: the team's actions
 //! on a ticket, their text (`--message` or `--file`), attachments and
 //! author.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::intake;
-use crate::store::{ActionDone, FieldUpdate, StoreError, WatcherChange};
+use crate::store::{ActionDone, FieldUpdate, Merged, StoreError, WatcherChange};
 
 // Flattened into `tickets reply` and `tickets note`.
 #[derive(clap::Args)]
@@ -108,6 +108,10 @@ pub(super) enum TeamAction<'a> {
         change: WatchChange,
         email: &'a str,
     },
+    /// Into this ticket.
+    Merge {
+        into: &'a str,
+    },
 }
 
 /// What `tickets watchers KEY add|remove EMAIL` does.
@@ -163,7 +167,28 @@ fn failure(e: &StoreError) -> u8 {
     }
 }
 
-/// `mailgate tickets reply|note|status|assign|watchers`.
+/// The exit status of a merge, with what moved.
+fn merge_status(result: Result<Merged, StoreError>) -> u8 {
+    match result {
+        Ok(m) => {
+            println!(
+                "{} merged into {}: {} comment(s), {} attachment(s), {} message(s) moved, \
+                 {} watcher(s) added, {} mail(s) queued",
+                m.source,
+                m.target,
+                m.comments,
+                m.attachments,
+                m.messages,
+                m.watchers_added,
+                m.mails
+            );
+            exit::OK
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `mailgate tickets reply|note|status|assign|watchers|merge`.
 pub(super) async fn execute(
     settings: &Settings,
     key: &str,
@@ -220,6 +245,7 @@ pub(super) async fn execute(
             };
             watch_status(result, change)
         }
+        TeamAction::Merge { into } => merge_status(store.merge_tickets(key, into, author).await),
     };
     store.close().await;
     status

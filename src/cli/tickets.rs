@@ -1,4 +1,4 @@
-//! `mailgate tickets list|search|show|reply|status|note|assign|watchers`:
+//! `mailgate tickets list|search|show|reply|status|note|assign|watchers|merge`:
 //! tickets as a table by page, found by their words, one in full, and the
 //! team's actions on them (those in `team.rs`).
 
@@ -85,6 +85,19 @@ pub(super) enum TicketsAction {
         #[command(flatten)]
         author: Author,
     },
+    /// Merge a ticket into another about the same problem: its request,
+    /// comments, attachments, watchers and messages move there, it becomes
+    /// `merged`, later mail to it lands on the other, and its customer is
+    /// told once.
+    Merge {
+        /// The ticket that goes, e.g. SUP-43.
+        key: String,
+        /// The ticket that stays, e.g. SUP-42.
+        #[arg(long, value_name = "KEY")]
+        into: String,
+        #[command(flatten)]
+        author: Author,
+    },
     /// An internal note: never mailed, never shown to the customer.
     Note {
         key: String,
@@ -98,7 +111,7 @@ pub(super) enum TicketsAction {
 /// The filters and paging of `tickets list` and `tickets search`.
 #[derive(clap::Args)]
 pub(super) struct ListOptions {
-    /// Only tickets with this status (open, pending, resolved, closed, held).
+    /// Only tickets with this status (open, pending, resolved, closed, held, merged).
     #[arg(long)]
     status: Option<String>,
     /// Only tickets about this product (a name, alias or label).
@@ -180,6 +193,10 @@ pub(super) async fn execute(settings: &Settings, action: &TicketsAction) -> u8 {
             }
             _ => watchers(settings, key).await,
         },
+        TicketsAction::Merge { key, into, author } => {
+            let action = TeamAction::Merge { into };
+            team::execute(settings, key, &author.name(), action).await
+        }
         TicketsAction::Note { key, text, author } => match text.read() {
             Ok(text) => {
                 let action = TeamAction::Note { text };
@@ -384,6 +401,9 @@ fn write_ticket(
     )?;
     if let Some(assignee) = &ticket.assignee {
         writeln!(out, "Assignee:     {assignee}")?;
+    }
+    if let Some(into) = &ticket.merged_into {
+        writeln!(out, "Merged into:  {into}")?;
     }
     if !ticket.watchers.is_empty() {
         let watchers: Vec<_> = ticket.watchers.iter().map(|w| w.email.as_str()).collect();

@@ -6,7 +6,8 @@ use crate::closed_set;
 
 closed_set! {
     /// Where a ticket stands. `held` is a ticket from an unknown sender
-    /// waiting for the team under `senders.policy = "hold"`.
+    /// waiting for the team under `senders.policy = "hold"`; `merged`, one
+    /// whose conversation went on in another (`tickets merge`), for good.
     pub enum TicketStatus ("status") {
         Open = "open",
         /// Waiting for the customer's answer.
@@ -14,6 +15,7 @@ closed_set! {
         Resolved = "resolved",
         Closed = "closed",
         Held = "held",
+        Merged = "merged",
     }
 }
 
@@ -30,18 +32,20 @@ impl TicketStatus {
     /// badge shows it (`Waiting for your reply`, `Résolue`).
     pub fn label(self, language: Language) -> &'static str {
         use Language::{En, Fr};
-        use TicketStatus::{Closed, Held, Open, Pending, Resolved};
+        use TicketStatus::{Closed, Held, Merged, Open, Pending, Resolved};
         match (language, self) {
             (En, Open) => "Open",
             (En, Pending) => "Waiting for your reply",
             (En, Resolved) => "Resolved",
             (En, Closed) => "Closed",
             (En, Held) => "Awaiting approval",
+            (En, Merged) => "Merged into another request",
             (Fr, Open) => "Ouverte",
             (Fr, Pending) => "En attente de votre réponse",
             (Fr, Resolved) => "Résolue",
             (Fr, Closed) => "Fermée",
             (Fr, Held) => "En attente de validation",
+            (Fr, Merged) => "Fusionnée avec une autre demande",
         }
     }
 
@@ -60,7 +64,8 @@ impl TicketStatus {
         match self {
             TicketStatus::Resolved | TicketStatus::Closed => Some(true),
             TicketStatus::Pending => Some(false),
-            TicketStatus::Open | TicketStatus::Held => None,
+            // Mail to a merged ticket goes to the one it was merged into.
+            TicketStatus::Open | TicketStatus::Held | TicketStatus::Merged => None,
         }
     }
 }
@@ -139,7 +144,7 @@ mod tests {
         let wrong = "Open".parse::<TicketStatus>().unwrap_err();
         assert_eq!(
             wrong.to_string(),
-            "\"Open\" is not one of open, pending, resolved, closed, held"
+            "\"Open\" is not one of open, pending, resolved, closed, held, merged"
         );
         assert_eq!(
             serde_json::to_string(&OutboxStatus::Suppressed).unwrap(),

@@ -344,6 +344,9 @@ impl Replies {
             queue: ticket.queue.clone(),
             assignee: ticket.assignee.clone(),
             next_in_days: None,
+            into_key: None,
+            into_summary: None,
+            into_tracking_url: None,
         }
     }
 
@@ -554,7 +557,23 @@ impl Replies {
                         suppressed: self.no_reply_reason(&ticket.reporter.email),
                         in_reply_to: ticket.last_customer_message.as_deref(),
                     },
-                    |e| render::quiet_notice(templates, &facts, language, step.as_str(), e),
+                    |e| render::automatic_notice(templates, &facts, language, step.as_str(), e),
+                ));
+            }
+            ConversationEvent::Merged { into } => {
+                facts.into_key = Some(into.key.clone());
+                facts.into_summary = Some(into.summary.clone());
+                facts.into_tracking_url = Some(self.tracking_url(&into.tracking_token));
+                out.extend(self.mail(
+                    ticket,
+                    MailSpec {
+                        kind: "merged",
+                        recipients: Self::customer_recipients(ticket),
+                        automatic: false,
+                        suppressed: self.no_reply_reason(&ticket.reporter.email),
+                        in_reply_to: ticket.last_customer_message.as_deref(),
+                    },
+                    |e| render::automatic_notice(templates, &facts, language, "merged", e),
                 ));
             }
             ConversationEvent::Assigned { assignee, actor } => {

@@ -290,10 +290,10 @@ pub fn status_change(
     Ok(message.formatted())
 }
 
-/// What mailgate did to a ticket nobody answered (`template`: `reminder`,
-/// `auto-resolved`, `auto-closed`), told to the customer and watchers: an
-/// automatic mail (RFC 3834 `auto-generated`).
-pub fn quiet_notice(
+/// A notice in one template (`reminder`, `auto-resolved`, `auto-closed`
+/// for a ticket nobody answered; `merged`), told to the customer and
+/// watchers: an automatic mail (RFC 3834 `auto-generated`).
+pub fn automatic_notice(
     templates: &Templates,
     facts: &ConversationFacts,
     language: Language,

@@ -41,8 +41,8 @@ use crate::config::{ConversationRules, Routes};
 
 pub use backend::{Backend, sqlite_file};
 pub use conversation::{
-    ActionDone, ConversationEvent, FieldChange, FieldUpdate, QuietStep, ThreadContext, ThreadVia,
-    WatcherChange,
+    ActionDone, ConversationEvent, FieldChange, FieldUpdate, Merged, QuietStep, ThreadContext,
+    ThreadVia, WatcherChange,
 };
 pub use customers::{Admission, CustomerRecord};
 pub use erasure::{ERASED, Erasure, ErasureReport, FileWipe, TicketsOnErasure};

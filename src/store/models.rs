@@ -120,6 +120,8 @@ pub struct TicketRecord {
     pub queue: Option<String>,
     /// The team member it is assigned to.
     pub assignee: Option<String>,
+    /// The ticket it was merged into (status `merged`).
+    pub merged_into: Option<String>,
     /// The mail sent (or held back) about it.
     pub replies: Vec<ReplyRecord>,
     pub created_at: String,

@@ -71,7 +71,12 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     fn statuses(self) -> Option<Vec<&'static str>> {
-        let closed = |s: &TicketStatus| matches!(s, TicketStatus::Resolved | TicketStatus::Closed);
+        let closed = |s: &TicketStatus| {
+            matches!(
+                s,
+                TicketStatus::Resolved | TicketStatus::Closed | TicketStatus::Merged
+            )
+        };
         match self {
             StatusFilter::All => None,
             StatusFilter::Open => Some(

@@ -76,7 +76,8 @@ impl Store {
                 "SELECT id, key, tracking_token, status, summary, description, severity, request_type,
                         reporter_email, reporter_name, reply_to, language, created_at, updated_at,
                         (SELECT f.key FROM tickets f WHERE f.id = tickets.follows_ticket_id),
-                        queue, assignee
+                        queue, assignee,
+                        (SELECT m.key FROM tickets m WHERE m.id = tickets.merged_into)
                  FROM tickets WHERE id IN ({list})"
             )),
             ids,
@@ -235,6 +236,7 @@ fn ticket_row(row: &sqlx::any::AnyRow) -> Result<TicketRecord, StoreError> {
         follows: row.try_get(14)?,
         queue: row.try_get(15)?,
         assignee: row.try_get(16)?,
+        merged_into: row.try_get(17)?,
         products: Vec::new(),
         watchers: Vec::new(),
         unrecognized: Vec::new(),

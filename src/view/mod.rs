@@ -65,6 +65,7 @@ pub fn ticket_json(settings: &Settings, ticket: &TicketRecord, full: bool) -> se
         "follows": ticket.follows,
         "queue": ticket.queue.as_deref().unwrap_or(crate::config::DEFAULT_QUEUE),
         "assignee": ticket.assignee,
+        "merged_into": ticket.merged_into,
         "replies": ticket.replies,
         "tracking_url": settings.tracking_url(&ticket.tracking_token),
     })

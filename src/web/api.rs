@@ -61,6 +61,7 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
         .route("/tickets/{key}/replies", axum::routing::post(reply))
         .route("/tickets/{key}/notes", axum::routing::post(note))
         .route("/tickets/{key}/watchers", axum::routing::post(add_watcher))
+        .route("/tickets/{key}/merge", axum::routing::post(merge))
         .route(
             "/tickets/{key}/watchers/{email}",
             axum::routing::delete(remove_watcher),
@@ -314,6 +315,29 @@ async fn remove_watcher(
     }
     info!(key = %result.key, %actor, "watcher removed through the API");
     Ok(watcher_done(StatusCode::OK, &result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    /// The ticket that stays.
+    into: String,
+    author: Option<String>,
+}
+
+/// `POST /api/tickets/{key}/merge`: the ticket is merged into `into`;
+/// answers what moved.
+async fn merge(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(key): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body: MergeBody = parse_body(body)?;
+    let actor = actor(&caller, body.author.as_deref())?;
+    let merged = state.store.merge_tickets(&key, &body.into, &actor).await?;
+    info!(source = %merged.source, target = %merged.target, %actor, "tickets merged through the API");
+    Ok(json_response(StatusCode::OK, &json!(merged)))
 }
 
 /// [`FieldUpdate`] with what comes with it.

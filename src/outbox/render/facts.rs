@@ -90,6 +90,10 @@ pub struct ConversationFacts {
     pub assignee: Option<String>,
     /// Quiet tickets: days until the next automatic step, if any.
     pub next_in_days: Option<i64>,
+    /// A merged ticket: the one it was merged into, and its tracking page.
+    pub into_key: Option<String>,
+    pub into_summary: Option<String>,
+    pub into_tracking_url: Option<String>,
 }
 
 /// A file sent with a team reply.

@@ -106,6 +106,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "auto-closed.fr.txt",
         include_str!("../../../config/templates/auto-closed.fr.txt"),
     ),
+    (
+        "merged.en.txt",
+        include_str!("../../../config/templates/merged.en.txt"),
+    ),
+    (
+        "merged.fr.txt",
+        include_str!("../../../config/templates/merged.fr.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

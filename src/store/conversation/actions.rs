@@ -12,7 +12,8 @@ use super::{ActionDone, ConversationEvent, FieldUpdate};
 
 /// The team's actions, from the CLI and the API.
 impl Store {
-    pub(super) async fn ticket_for_action(
+    /// A ticket by its key: id, key as stored, status.
+    pub(super) async fn ticket_by_key(
         &self,
         tx: &mut WriteTx,
         key: &str,
@@ -25,6 +26,23 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no ticket {parsed}")))?;
         Ok((row.try_get(0)?, row.try_get(1)?, row.named(2)?))
+    }
+
+    /// The ticket a team action is on; a merged one is refused, naming
+    /// the ticket to act on instead.
+    pub(super) async fn ticket_for_action(
+        &self,
+        tx: &mut WriteTx,
+        key: &str,
+    ) -> Result<(i64, String, TicketStatus), StoreError> {
+        let (id, key, status) = self.ticket_by_key(tx, key).await?;
+        if status == TicketStatus::Merged {
+            let into = self.merged_into_key(tx, &key).await?;
+            return Err(StoreError::Invalid(format!(
+                "{key} was merged into {into}: act on {into}"
+            )));
+        }
+        Ok((id, key, status))
     }
 
     /// A public reply from the team: a comment, and a mail to the reporter

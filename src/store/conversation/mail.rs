@@ -37,7 +37,7 @@ impl Store {
     }
 
     /// Everything mail about a ticket needs.
-    async fn thread_context(
+    pub(super) async fn thread_context(
         &self,
         tx: &mut WriteTx,
         ticket_id: i64,

@@ -12,6 +12,7 @@ mod changes;
 mod comments;
 mod follow_up;
 mod mail;
+mod merge;
 mod threading;
 mod watchers;
 
@@ -19,6 +20,7 @@ use crate::intake::{Attachment, Field, Person};
 use crate::model::TicketStatus;
 
 pub(in crate::store) use changes::NewEvent;
+pub use merge::Merged;
 pub use threading::ThreadVia;
 pub(in crate::store) use threading::{Continuation, Thread};
 pub use watchers::WatcherChange;
@@ -90,6 +92,9 @@ pub enum ConversationEvent<'a> {
         /// will be closed.
         next_in_days: Option<i64>,
     },
+    /// The ticket was merged into `into` (`tickets merge`): its
+    /// customer is told where the conversation goes on.
+    Merged { into: &'a ThreadContext },
     /// The ticket was given to someone (`None`: to nobody).
     Assigned {
         assignee: Option<&'a str>,

@@ -115,16 +115,21 @@ impl Store {
         Ok(None)
     }
 
+    /// The ticket a key names, or the one it was merged into.
     async fn ticket_id(&self, tx: &mut WriteTx, key: &str) -> Result<Option<i64>, StoreError> {
         let Some(key) = TicketKey::parse(key) else {
             return Ok(None);
         };
-        sql::query("SELECT id FROM tickets WHERE key = $1")
+        let id: Option<i64> = sql::query("SELECT id FROM tickets WHERE key = $1")
             .bind(key.to_string())
-            .fetch_optional(tx)
+            .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get(0))
-            .transpose()
+            .transpose()?;
+        match id {
+            Some(id) => self.merge_target(tx, id).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn thread(
@@ -133,6 +138,8 @@ impl Store {
         ticket_id: i64,
         via: ThreadVia,
     ) -> Result<Thread, StoreError> {
+        // Mail to a merged ticket continues the one it was merged into.
+        let ticket_id = self.merge_target(tx, ticket_id).await?;
         let row = sql::query(
             "SELECT key, status, COALESCE(status_changed_at, created_at) FROM tickets WHERE id = $1",
         )

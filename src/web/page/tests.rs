@@ -156,6 +156,7 @@ fn ticket() -> TicketRecord {
         follows: None,
         queue: None,
         assignee: None,
+        merged_into: None,
         replies: Vec::new(),
         created_at: "2024-05-03T09:00:00.000Z".into(),
         updated_at: "2024-05-03T12:00:00.000Z".into(),
