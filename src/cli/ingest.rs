@@ -31,8 +31,25 @@ pub(super) struct IngestArgs {
 struct Input {
     label: String,
     source: SourceKind,
-    /// The message, or why it cannot be read.
-    raw: Result<Vec<u8>, String>,
+    /// Where its bytes are, or why it cannot be read.
+    bytes: Bytes,
+}
+
+/// A message's bytes: standard input is read at once (it is one
+/// message); a file only when its turn comes, so that ingesting a folder
+/// holds one message at a time, however many it has.
+enum Bytes {
+    Read(Result<Vec<u8>, String>),
+    File(PathBuf),
+}
+
+impl Input {
+    fn read(self) -> Result<Vec<u8>, String> {
+        match self.bytes {
+            Bytes::Read(result) => result,
+            Bytes::File(path) => std::fs::read(&path).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// Expands the paths of `ingest`: a file is one message; a folder gives
@@ -46,7 +63,7 @@ fn inputs(paths: &[PathBuf]) -> Vec<Input> {
         return vec![Input {
             label: "-".into(),
             source: SourceKind::Stdin,
-            raw: result.map_err(|e| e.to_string()),
+            bytes: Bytes::Read(result.map_err(|e| e.to_string())),
         }];
     }
     let mut out = Vec::new();
@@ -65,12 +82,12 @@ fn inputs(paths: &[PathBuf]) -> Vec<Input> {
             Err(maildir::MaildirError::Io(folder, e)) => out.push(Input {
                 label: folder.display().to_string(),
                 source,
-                raw: Err(e.to_string()),
+                bytes: Bytes::Read(Err(e.to_string())),
             }),
             Err(e) => out.push(Input {
                 label: path.display().to_string(),
                 source,
-                raw: Err(e.to_string()),
+                bytes: Bytes::Read(Err(e.to_string())),
             }),
         }
     }
@@ -81,7 +98,7 @@ fn file_input(path: &Path, source: SourceKind) -> Input {
     Input {
         label: path.display().to_string(),
         source,
-        raw: std::fs::read(path).map_err(|e| e.to_string()),
+        bytes: Bytes::File(path.to_owned()),
     }
 }
 
@@ -106,10 +123,11 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
     let mut status = exit::OK;
     let mut stdout = std::io::stdout().lock();
     for input in inputs(&args.paths) {
-        let raw = match input.raw {
+        let (label, source) = (input.label.clone(), input.source);
+        let raw = match input.read() {
             Ok(raw) => raw,
             Err(e) => {
-                eprintln!("mailgate: cannot read {}: {e}", input.label);
+                eprintln!("mailgate: cannot read {label}: {e}");
                 status = status.max(exit::NOINPUT);
                 continue;
             }
@@ -117,12 +135,12 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
         let decision: Decision = intake::decide(&raw, &settings.intake, &defaults);
         let Some(store) = &store else {
             let mut value = serde_json::to_value(&decision).unwrap_or_default();
-            value["input"] = json!(input.label);
+            value["input"] = json!(label);
             let _ = writeln!(stdout, "{value}");
             continue;
         };
         let inbound = Inbound {
-            source: input.source,
+            source,
             mailbox,
             uidvalidity: None,
             uid: None,
@@ -131,13 +149,13 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
         };
         match store.file_message(&inbound, &decision).await {
             Ok(filed) => {
-                let _ = writeln!(stdout, "{}: {filed}", input.label);
+                let _ = writeln!(stdout, "{label}: {filed}");
                 if matches!(filed, Filed::Rejected { .. }) {
                     status = status.max(exit::DATAERR);
                 }
             }
             Err(e) => {
-                eprintln!("mailgate: {}: not filed, {e}", input.label);
+                eprintln!("mailgate: {label}: not filed, {e}");
                 status = status.max(store_failure(&e));
             }
         }
