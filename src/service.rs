@@ -207,7 +207,7 @@ pub fn record_filed(source: &str, filed: &Filed, took: Duration) {
         Filed::Ticket { .. } => ("ticket", String::new()),
         Filed::Comment { .. } => ("comment", String::new()),
         Filed::Ignored { reason } => ("ignored", reason.clone()),
-        Filed::Rejected { reason } => ("rejected", reason.clone()),
+        Filed::Rejected { reason, .. } => ("rejected", reason.clone()),
         Filed::Duplicate { .. } => ("duplicate", String::new()),
         Filed::AlreadyStored { .. } => ("already-stored", String::new()),
     };

@@ -1,5 +1,7 @@
 //! `mailgate run` against a real Dovecot started for each test.
 
+#[path = "daemon/initial.rs"]
+mod initial;
 #[path = "daemon/oauth.rs"]
 mod oauth;
 mod support;

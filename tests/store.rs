@@ -116,7 +116,8 @@ async fn story(url: &str) {
     assert_eq!(
         file(&store, &settings, "", None).await,
         Filed::Rejected {
-            reason: "empty".into()
+            reason: "empty".into(),
+            answered: false,
         }
     );
 
@@ -760,6 +761,8 @@ mod messages;
 mod portal;
 #[path = "store/quiet.rs"]
 mod quiet;
+#[path = "store/refusals.rs"]
+mod refusals;
 #[path = "store/routing.rs"]
 mod routing;
 #[path = "store/search.rs"]

@@ -109,7 +109,7 @@ impl Importer<'_> {
         };
         match self.store.file_message(&inbound, &decision).await {
             Ok(filed) => {
-                if let Filed::Rejected { reason } = &filed {
+                if let Filed::Rejected { reason, .. } = &filed {
                     self.bar
                         .suspend(|| eprintln!("mailgate: {label}: rejected ({reason})"));
                     self.status = self.status.max(exit::DATAERR);

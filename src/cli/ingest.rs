@@ -102,10 +102,23 @@ fn file_input(path: &Path, source: SourceKind) -> Input {
     }
 }
 
+/// The exit status for a message filed: 65 for a refusal nobody has
+/// answered (an MTA bounces it, so that the sender learns why), 0 for
+/// everything else, a refusal answered by mailgate included, so that its
+/// sender does not get a bounce as well.
+fn exit_status(filed: &Filed) -> u8 {
+    match filed {
+        Filed::Rejected {
+            answered: false, ..
+        } => exit::DATAERR,
+        _ => exit::OK,
+    }
+}
+
 /// Files each message and prints one line per message. The exit status is
 /// the worst of the messages': 75 when the database was unavailable (the
-/// MTA retries), 65 when a message was rejected (the MTA bounces it, so
-/// the sender learns why), 66 for an unreadable file.
+/// MTA retries), 65 when a message was refused without an answer from
+/// mailgate (see [`exit_status`]), 66 for an unreadable file.
 pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
     let mailbox = args.mailbox.as_deref();
     let defaults = match super::mailbox_defaults(settings, mailbox) {
@@ -150,9 +163,7 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
         match store.file_message(&inbound, &decision).await {
             Ok(filed) => {
                 let _ = writeln!(stdout, "{label}: {filed}");
-                if matches!(filed, Filed::Rejected { .. }) {
-                    status = status.max(exit::DATAERR);
-                }
+                status = status.max(exit_status(&filed));
             }
             Err(e) => {
                 eprintln!("mailgate: {label}: not filed, {e}");
@@ -164,4 +175,28 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
         store.close().await;
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unanswered_refusal_is_a_data_error() {
+        let rejected = |answered| Filed::Rejected {
+            reason: "too-large".into(),
+            answered,
+        };
+        assert_eq!(exit_status(&rejected(false)), exit::DATAERR);
+        assert_eq!(exit_status(&rejected(true)), exit::OK);
+        let ticket = Filed::Ticket {
+            key: "SUP-1".into(),
+        };
+        assert_eq!(exit_status(&ticket), exit::OK);
+        let duplicate = Filed::Duplicate {
+            of_message: 1,
+            ticket: None,
+        };
+        assert_eq!(exit_status(&duplicate), exit::OK);
+    }
 }

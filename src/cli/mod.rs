@@ -63,9 +63,16 @@ enum Command {
     /// Speaks sd_notify under systemd (Type=notify, watchdog).
     Run(run::RunArgs),
     /// File messages as tickets: files, Maildir or plain folders (their *.eml
-    /// files), or standard input ("-" or nothing). Exit status for MTAs: 0
-    /// done, 65 rejected message, 66 unreadable file, 75 database
-    /// unavailable (retry later).
+    /// files), or standard input ("-" or nothing).
+    ///
+    /// Exit status, for MTAs (the worst message's): 0 filed (ticket, comment,
+    /// ignored robot, duplicate) or refused with an answer from mailgate (the
+    /// registered policy's reply; the one notice to the sender of a message
+    /// too large read from a file or folder); 65 refused and not answered,
+    /// so that the MTA bounces it (too large on standard input, where that
+    /// bounce is the sender's notice; empty, no sender, spam,
+    /// unauthenticated); 66 unreadable file; 75 database unavailable (retry
+    /// later); 78 invalid configuration.
     Ingest(ingest::IngestArgs),
     /// List and show tickets.
     Tickets {

@@ -71,7 +71,7 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
             let described = match &filed {
                 // Stays quarantined, which the operator is told. (`refile`
                 // never yields a duplicate or an already-stored message.)
-                Filed::Rejected { reason } => format!("rejected again ({reason})"),
+                Filed::Rejected { reason, .. } => format!("rejected again ({reason})"),
                 other => other.to_string(),
             };
             println!(

@@ -27,6 +27,22 @@ closed_set! {
 }
 
 closed_set! {
+    /// What is done with the mail already in a mailbox the first time
+    /// mailgate watches it (the messages under the UIDNEXT of that first
+    /// SELECT, remembered in the database).
+    pub enum Initial ("initial") {
+        /// Filed and answered like any new mail.
+        All = "all",
+        /// Filed, but every mail their filing plans is kept in the outbox
+        /// as suppressed, not sent.
+        Silent = "silent",
+        /// Left untouched on the server: no ticket, no post-action. Only
+        /// what arrives later is taken.
+        New = "new",
+    }
+}
+
+closed_set! {
     /// How mailgate logs in.
     pub enum ImapAuth ("auth") {
         /// The LOGIN command.
@@ -71,6 +87,8 @@ pub struct MailboxSettings {
     pub idle: bool,
     pub poll_interval: Duration,
     pub post_action: PostAction,
+    /// What becomes of the mail found there at the first watch.
+    pub initial: Initial,
     pub auth: ImapAuth,
     pub ca_file: Option<PathBuf>,
     pub tls_insecure: bool,
@@ -127,6 +145,7 @@ fn mailbox(
         base,
     );
     let post_action = c.named(&key("post_action"), &m.post_action, PostAction::Move);
+    let initial = c.named(&key("initial"), &m.initial, Initial::All);
     let auth = c.named(&key("auth"), &m.auth, ImapAuth::Login);
     if auth != ImapAuth::XOAuth2 && m.password.is_none() && m.password_file.is_none() {
         c.problem(key("password"), "a password or password_file is required");
@@ -163,6 +182,7 @@ fn mailbox(
         idle: m.idle,
         poll_interval,
         post_action,
+        initial,
         auth,
         ca_file,
         tls_insecure: m.tls_insecure,

@@ -32,7 +32,7 @@ pub use checker::parse_byte_size;
 pub use database::{DatabaseSettings, redact_url};
 pub use http::{ApiToken, ConnectionLimits};
 pub use intake::{IntakeRules, MailboxDefaults, SpamRules};
-pub use mailboxes::{ImapAuth, MailboxSettings, PostAction, TokenSourceSettings};
+pub use mailboxes::{ImapAuth, Initial, MailboxSettings, PostAction, TokenSourceSettings};
 pub use maildirs::MaildirSettings;
 pub use outbox::OutboxSettings;
 pub use portal::{PortalSettings, RawPortal};

@@ -259,6 +259,8 @@ pub struct RawMailbox {
     pub poll_interval: String,
     #[serde(default = "default_post_action")]
     pub post_action: String,
+    #[serde(default = "default_initial")]
+    pub initial: String,
     #[serde(default = "default_auth")]
     pub auth: String,
     pub ca_file: Option<PathBuf>,
@@ -350,6 +352,9 @@ fn default_maildir_poll() -> String {
 }
 fn default_post_action() -> String {
     "move".into()
+}
+fn default_initial() -> String {
+    "all".into()
 }
 fn default_auth() -> String {
     "login".into()

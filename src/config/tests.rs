@@ -159,6 +159,7 @@ fn every_problem_is_reported_at_once_with_its_key() {
         tls = "none"
         username = "u"
         poll_interval = "often"
+        initial = "everything"
         [[products]]
         name = "Atlas"
         aliases = ["nova"]
@@ -168,6 +169,11 @@ fn every_problem_is_reported_at_once_with_its_key() {
     )
     .unwrap_err();
     let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+    let initial = problems.iter().find(|p| p.key == "mailboxes[0].initial");
+    assert!(
+        format!("{initial:?}").contains("all, silent, new"),
+        "{initial:?}"
+    );
     for key in [
         "database.url",
         "tickets.key_prefix",
@@ -177,6 +183,7 @@ fn every_problem_is_reported_at_once_with_its_key() {
         "senders.policy",
         "mailboxes[0].tls",
         "mailboxes[0].poll_interval",
+        "mailboxes[0].initial",
         "mailboxes[0].password",
         "products[1]",
     ] {

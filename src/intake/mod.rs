@@ -10,6 +10,7 @@ pub mod classify;
 pub mod fields;
 pub mod language;
 pub mod message_id;
+pub mod oversize;
 pub mod parse;
 pub mod quote;
 pub mod sealed;
@@ -27,6 +28,7 @@ use crate::model::{Language, SpamPolicy};
 pub use classify::RobotKind;
 pub use fields::{Field, Source, StatedFields, Statement, Unrecognized};
 pub use message_id::MessageId;
+pub use oversize::{OversizeNotice, decide_oversize};
 pub use parse::Person;
 pub use thread::{BounceFacts, Marker};
 
@@ -138,6 +140,10 @@ pub enum Outcome {
     Rejected {
         reason: RejectReason,
         detail: String,
+        /// What the sender of a message too large is told, when a person
+        /// can be answered (see `oversize`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        notice: Option<OversizeNotice>,
     },
 }
 
@@ -183,25 +189,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Decides what a raw message becomes.
 pub fn decide(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> Decision {
+    if raw.len() > rules.max_message_size {
+        // Its header alone tells who sent it and whether they can be told.
+        return decide_oversize(oversize::header_of(raw), raw.len(), rules, defaults);
+    }
+    read(raw, rules, defaults)
+}
+
+/// Decides a message whatever its size.
+fn read(raw: &[u8], rules: &IntakeRules, defaults: &MailboxDefaults) -> Decision {
     let rejected = |message, reason, detail: String| Decision {
         message,
-        outcome: Outcome::Rejected { reason, detail },
+        outcome: Outcome::Rejected {
+            reason,
+            detail,
+            notice: None,
+        },
     };
     let size_only = MessageFacts {
         size: raw.len(),
         ..MessageFacts::default()
     };
-    if raw.len() > rules.max_message_size {
-        return rejected(
-            size_only,
-            RejectReason::TooLarge,
-            format!(
-                "{} bytes, over the {} byte limit (intake.max_message_size)",
-                raw.len(),
-                rules.max_message_size
-            ),
-        );
-    }
     if raw.iter().all(u8::is_ascii_whitespace) {
         return rejected(
             size_only,
@@ -495,21 +503,6 @@ fn bounce_text(raw: &[u8], mail: &parse::ParsedMail) -> String {
         text.push_str(crate::model::text::truncate_bytes(decoded, MAX));
     }
     text
-}
-
-/// The decision for a message too large to download: what its header says,
-/// rejected as too large. Sources call it with the header block only.
-pub fn decide_oversize(headers: &[u8], size: usize, rules: &IntakeRules) -> Decision {
-    let mut decision = decide(headers, rules, &MailboxDefaults::default());
-    decision.message.size = size;
-    decision.outcome = Outcome::Rejected {
-        reason: RejectReason::TooLarge,
-        detail: format!(
-            "{size} bytes, over the {} byte limit (intake.max_message_size)",
-            rules.max_message_size
-        ),
-    };
-    decision
 }
 
 #[cfg(test)]

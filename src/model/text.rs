@@ -4,6 +4,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use super::Language;
+
 /// Folds text for comparison: Unicode compatibility decomposition, accents
 /// dropped, lower case, every run of white space (non-breaking included)
 /// turned into one space, trimmed. `Gravité : HAUTE` and `gravite : haute`
@@ -53,6 +55,30 @@ pub fn truncate_bytes(text: &str, max_bytes: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// A size for people: `812 B`, `12 KB`, `3.4 MB` (`3,4 Mo` in French).
+pub fn human_size(bytes: i64, language: Language) -> String {
+    let units = match language {
+        Language::En => ["B", "KB", "MB", "GB"],
+        Language::Fr => ["o", "ko", "Mo", "Go"],
+    };
+    let mut value = bytes.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let text = if unit == 0 || value >= 10.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    };
+    let text = match language {
+        Language::Fr => text.replace('.', ","),
+        Language::En => text,
+    };
+    format!("{text} {}", units[unit])
 }
 
 #[cfg(test)]

@@ -16,14 +16,14 @@ use tracing::error;
 use crate::intake::Attachment;
 use crate::intake::Field;
 use crate::intake::thread::marker;
-use crate::intake::{MessageFacts, NewTicket};
+use crate::intake::{MessageFacts, NewTicket, OversizeNotice};
 use crate::model::{Language, TicketStatus, Vocabulary};
 use crate::store::{
     ConversationEvent, CreatedTicket, FieldChange, OutgoingMail, ReplyPlanner, ThreadContext,
 };
 use render::{
-    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, Templates, TicketFacts,
-    UnrecognizedLine,
+    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, OversizeFacts, Templates,
+    TicketFacts, UnrecognizedLine,
 };
 
 /// What every new ticket sends: a confirmation to the reporter and, when a
@@ -277,6 +277,51 @@ impl ReplyPlanner for Replies {
             }),
             Err(e) => {
                 error!(error = %e, "registration reply not rendered");
+                None
+            }
+        }
+    }
+
+    fn oversize(
+        &self,
+        message: &MessageFacts,
+        notice: &OversizeNotice,
+        customer_language: Option<Language>,
+    ) -> Option<OutgoingMail> {
+        let sender = message.from.as_ref().filter(|p| deliverable(&p.email))?;
+        let language = customer_language
+            .or(notice.language)
+            .unwrap_or(self.default_language);
+        let facts = OversizeFacts {
+            reporter: sender.email.clone(),
+            reporter_name: sender.name.clone(),
+            summary: message.subject.clone().filter(|s| !s.trim().is_empty()),
+            size: crate::model::text::human_size(message.size as i64, language),
+            limit: crate::model::text::human_size(notice.limit as i64, language),
+        };
+        let id = new_message_id("too-large", "reply", &self.from);
+        let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
+        let references: Vec<String> = parent.iter().cloned().collect();
+        let envelope = Envelope {
+            from: &self.from,
+            from_name: self.from_name.as_deref(),
+            message_id: &id,
+            in_reply_to: parent.as_deref(),
+            references: &references,
+            date: SystemTime::now(),
+        };
+        match render::too_large(&self.templates, &facts, language, &envelope) {
+            Ok(raw) => Some(OutgoingMail {
+                kind: "too-large".into(),
+                message_id: id,
+                sender: self.from.clone(),
+                recipients: vec![sender.email.clone()],
+                raw,
+                automatic: true,
+                suppressed: self.no_reply_reason(&sender.email),
+            }),
+            Err(e) => {
+                error!(error = %e, "too-large notice not rendered");
                 None
             }
         }

@@ -15,8 +15,8 @@ mod templates;
 mod tests;
 
 pub use facts::{
-    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, TicketFacts,
-    UnrecognizedLine,
+    AttachmentLine, ChangeLine, ConversationFacts, Envelope, FileToSend, OversizeFacts,
+    TicketFacts, UnrecognizedLine,
 };
 pub use templates::{RenderError, Templates};
 
@@ -128,6 +128,29 @@ pub fn registration(
             .body(text),
     )
     .map_err(|e| RenderError::Message(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+/// The one notice to the sender of a message refused as too large: the
+/// limit, its size, what to do instead. An automatic answer (RFC 3834 5.),
+/// in reply to the refused message so that it threads with it.
+pub fn too_large(
+    templates: &Templates,
+    facts: &OversizeFacts,
+    language: Language,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let text = templates.render(&template_name("too-large", language, "txt"), facts)?;
+    let to = mailbox(facts.reporter_name.as_deref(), &facts.reporter)?;
+    let subject = match (&facts.summary, language) {
+        (Some(summary), _) => format!("Re: {}", collapse_whitespace(summary)),
+        (None, Language::Fr) => "Message trop volumineux".to_owned(),
+        (None, Language::En) => "Message too large".to_owned(),
+    };
+    let message = base(envelope, to, subject)?
+        .automatic("auto-replied")
+        .singlepart(text_part(text))
+        .map_err(|e| RenderError::Message(e.to_string()))?;
     Ok(message.formatted())
 }
 

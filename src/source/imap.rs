@@ -15,8 +15,8 @@ use tokio_rustls::rustls;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::oauth::{TokenSource, xoauth2_response};
-use super::{Backoff, Context};
-use crate::config::{ImapAuth, MailboxSettings, PostAction, Secret};
+use super::{Backoff, Context, initial};
+use crate::config::{ImapAuth, Initial, MailboxSettings, PostAction, Secret};
 use crate::intake;
 use crate::model::TlsMode;
 use crate::service::sleep_or_shutdown;
@@ -263,6 +263,9 @@ struct Worker<'a> {
     caps: Capabilities,
     /// Until when mail is taken to be still arriving (see `BUSY_FOR`).
     busy_until: Option<std::time::Instant>,
+    /// The UIDVALIDITY the mailbox's start was read for, and its first UID
+    /// that is not initial (see `initial`).
+    start: Option<(u32, u32)>,
 }
 
 impl Worker<'_> {
@@ -287,42 +290,110 @@ impl Worker<'_> {
 
     /// Files every message waiting in the folder. Returns how many.
     ///
-    /// Batches go through a pipeline: while one batch is filed (one
-    /// transaction), the next is fetched and parsed; a batch gets its
-    /// post-action (one command) only once its transaction is committed.
+    /// The messages that were there before mailgate first watched the
+    /// mailbox (`initial`) are left alone (`new`) or filed first without
+    /// their mail being sent (`silent`).
     async fn drain(&mut self) -> Result<usize, ImapError> {
         let t = self.m.timeout;
         let selected = timed(t, "SELECT", self.session.select(&self.m.folder)).await?;
         let validity = selected.uid_validity.unwrap_or(0);
-        let query = match self.m.post_action {
+        let first_uid = self.first_uid(validity, selected.uid_next).await?;
+        let mut query = match self.m.post_action {
             PostAction::Seen => "UNSEEN UNDELETED",
             PostAction::Move | PostAction::Delete => "UNDELETED",
-        };
-        let mut uids: Vec<u32> = timed(t, "UID SEARCH", self.session.uid_search(query))
+        }
+        .to_owned();
+        if self.m.initial == Initial::New && first_uid > 1 {
+            // Not even listed: a folder of 5,000 old messages costs nothing.
+            query.push_str(&format!(" UID {first_uid}:*"));
+        }
+        let mut uids: Vec<u32> = timed(t, "UID SEARCH", self.session.uid_search(&query))
             .await?
             .into_iter()
             .collect();
         uids.sort_unstable();
-        let Some(&first) = uids.first() else {
+        let (silent, loud) = initial::split(&uids, self.m.initial, first_uid);
+        let Some(&first) = silent.first().or(loud.first()) else {
             return Ok(0);
         };
         self.note_oldest_waiting(first).await?;
         self.ctx.monitor.expect_beat(&self.m.name, t * 4);
         let mut sizes: HashMap<u32, u32> = HashMap::with_capacity(uids.len());
-        for some in uids.chunks(SIZES_PER_FETCH) {
+        for some in silent
+            .chunks(SIZES_PER_FETCH)
+            .chain(loud.chunks(SIZES_PER_FETCH))
+        {
             let fetched = fetch(&mut self.session, t, some, "(UID RFC822.SIZE)").await?;
             sizes.extend((fetched.iter()).filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))));
         }
-        let max = self.ctx.rules().max_message_size;
+        let mut filed = 0;
+        if !silent.is_empty() {
+            info!(mailbox = %self.m.name, messages = silent.len(), "initial = \"silent\": filing the mail found at the first watch without sending its mail");
+            let ctx = self.ctx.silenced(initial::SILENT_REASON);
+            filed += self.file_uids(&ctx, validity, &silent, &sizes).await?;
+        }
+        if !loud.is_empty() {
+            filed += self.file_uids(self.ctx, validity, &loud, &sizes).await?;
+        }
+        crate::memory::trim();
+        Ok(filed)
+    }
+
+    /// The first UID that is not initial, recorded in the database at the
+    /// first SELECT ever; asked once per session and UIDVALIDITY.
+    async fn first_uid(&mut self, validity: u32, uid_next: Option<u32>) -> Result<u32, ImapError> {
+        if let Some((known, first_uid)) = self.start
+            && known == validity
+        {
+            return Ok(first_uid);
+        }
+        let uid_next = match uid_next {
+            Some(next) => next,
+            // RFC 3501 6.3.1 requires UIDNEXT in the answer to SELECT; a
+            // server without it gets the highest UID there, plus one.
+            None => timed(self.m.timeout, "UID SEARCH", self.session.uid_search("ALL"))
+                .await?
+                .into_iter()
+                .max()
+                .map_or(1, |max| max.saturating_add(1)),
+        };
+        let start = self
+            .ctx
+            .store()
+            .mailbox_start(&self.m.name, validity, uid_next)
+            .await?;
+        if start.recorded {
+            info!(mailbox = %self.m.name, initial = self.m.initial.as_str(), first_uid = start.first_uid, "first watch of the mailbox recorded");
+        }
+        self.start = Some((validity, start.first_uid));
+        Ok(start.first_uid)
+    }
+
+    /// Files these messages (sorted UIDs, with their sizes) through `ctx`:
+    /// those over `max_message_size` from their header, the others in
+    /// batches. Returns how many were filed.
+    ///
+    /// Batches go through a pipeline: while one batch is filed (one
+    /// transaction), the next is fetched and parsed; a batch gets its
+    /// post-action (one command) only once its transaction is committed.
+    async fn file_uids(
+        &mut self,
+        ctx: &Context,
+        validity: u32,
+        uids: &[u32],
+        sizes: &HashMap<u32, u32>,
+    ) -> Result<usize, ImapError> {
+        let t = self.m.timeout;
+        let max = ctx.rules().max_message_size;
         // A message gone since the SEARCH has no size: it is left alone.
         let (oversize, normal): (Vec<u32>, Vec<u32>) = uids
             .iter()
             .filter(|u| sizes.contains_key(u))
             .partition(|u| sizes[u] as usize > max);
-        let mut filed = self.file_oversize(validity, &oversize, &sizes).await?;
+        let mut filed = self.file_oversize(ctx, validity, &oversize, sizes).await?;
 
-        let batches = batches(&normal, &sizes, BATCH, BATCH_BYTES);
-        let (ctx, m) = (self.ctx, self.m);
+        let batches = batches(&normal, sizes, BATCH, BATCH_BYTES);
+        let m = self.m;
         // Each batch is filed by its own task: a SQLite transaction holds
         // its thread (see `Store::file_messages`), and meanwhile the next
         // batch is fetched and decided, then the previous one's
@@ -378,7 +449,6 @@ impl Worker<'_> {
                 return Err(e);
             }
         }
-        crate::memory::trim();
         Ok(filed)
     }
 
@@ -386,6 +456,7 @@ impl Worker<'_> {
     /// and kept, and they go to quarantine.
     async fn file_oversize(
         &mut self,
+        ctx: &Context,
         validity: u32,
         uids: &[u32],
         sizes: &HashMap<u32, u32>,
@@ -408,10 +479,9 @@ impl Worker<'_> {
             };
             let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
             let started = std::time::Instant::now();
-            let decision = intake::decide_oversize(header, size, &self.ctx.rules());
+            let decision = intake::decide_oversize(header, size, &ctx.rules(), &self.m.defaults);
             let inbound = inbound(self.m, validity, uid, header, None);
-            match self
-                .ctx
+            match ctx
                 .file_decided(&self.m.name, &inbound, &decision, started)
                 .await
             {
@@ -772,7 +842,7 @@ fn note(mailbox: &str, uid: u32, filed: &Filed) {
         Filed::Ticket { key } => info!(mailbox, uid, ticket = %key, "ticket created"),
         Filed::Comment { key } => info!(mailbox, uid, ticket = %key, "comment added"),
         Filed::Ignored { reason } => info!(mailbox, uid, reason, "ignored"),
-        Filed::Rejected { reason } => warn!(mailbox, uid, reason, "rejected: quarantined"),
+        Filed::Rejected { reason, .. } => warn!(mailbox, uid, reason, "rejected: quarantined"),
         Filed::Duplicate { of_message, .. } => {
             info!(mailbox, uid, of_message, "duplicate of a stored message");
         }
@@ -822,6 +892,7 @@ async fn session(
         session,
         caps,
         busy_until: None,
+        start: None,
     };
     if m.post_action == PostAction::Move {
         worker.ensure_folder(&m.processed_folder).await?;

@@ -3,6 +3,7 @@
 //! where they came from.
 
 pub mod imap;
+pub mod initial;
 pub mod maildir;
 pub mod mbox;
 pub mod oauth;
@@ -66,13 +67,29 @@ pub struct Live {
 pub struct Context {
     live: watch::Receiver<Arc<Live>>,
     pub monitor: Arc<Monitor>,
+    /// Every mail filing plans is kept as suppressed with this reason (see
+    /// [`Context::silenced`]).
+    suppressed: Option<Arc<str>>,
 }
 
 impl Context {
     /// Sources see each new `Live` sent on the channel from their next
     /// message on.
     pub fn new(live: watch::Receiver<Arc<Live>>, monitor: Arc<Monitor>) -> Self {
-        Context { live, monitor }
+        Context {
+            live,
+            monitor,
+            suppressed: None,
+        }
+    }
+
+    /// The same context, whose filing keeps every mail it plans in the
+    /// outbox as suppressed with `reason` (`initial = "silent"`).
+    pub fn silenced(&self, reason: &str) -> Self {
+        Context {
+            suppressed: Some(Arc::from(reason)),
+            ..self.clone()
+        }
     }
 
     /// A context that never changes.
@@ -82,7 +99,11 @@ impl Context {
     }
 
     pub fn store(&self) -> Store {
-        self.live.borrow().store.clone()
+        let store = self.live.borrow().store.clone();
+        match &self.suppressed {
+            Some(reason) => store.with_replies_suppressed(reason),
+            None => store,
+        }
     }
 
     pub fn rules(&self) -> Arc<IntakeRules> {

@@ -88,6 +88,10 @@ pub enum Filed {
     },
     Rejected {
         reason: String,
+        /// Its sender was answered by us: the `registered` policy's
+        /// polite reply, or the notice of a message too large (queued, if
+        /// perhaps held back by the hourly limit or a no-reply address).
+        answered: bool,
     },
     /// The same message was received before; nothing new was created.
     Duplicate {
@@ -109,7 +113,14 @@ impl std::fmt::Display for Filed {
             Filed::Ticket { key } => write!(f, "{key} created"),
             Filed::Comment { key } => write!(f, "comment on {key}"),
             Filed::Ignored { reason } => write!(f, "ignored ({reason})"),
-            Filed::Rejected { reason } => write!(f, "rejected ({reason})"),
+            Filed::Rejected {
+                reason,
+                answered: false,
+            } => write!(f, "rejected ({reason})"),
+            Filed::Rejected {
+                reason,
+                answered: true,
+            } => write!(f, "rejected ({reason}), sender answered"),
             Filed::Duplicate { of_message, ticket } => match ticket {
                 Some(key) => write!(f, "duplicate of message {of_message} ({key})"),
                 None => write!(f, "duplicate of message {of_message}"),
@@ -314,8 +325,15 @@ impl Store {
         .await?
         .try_get(0)?;
 
-        self.carry_out(tx, plan, inbound_id, inbound.mailbox, decision)
-            .await
+        self.carry_out(
+            tx,
+            plan,
+            inbound_id,
+            inbound.mailbox,
+            decision,
+            Some(inbound.source),
+        )
+        .await
     }
 
     /// The ticket and rejection of a message stored before under the same

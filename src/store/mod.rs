@@ -28,6 +28,7 @@ mod quiet;
 mod refile;
 mod replies;
 mod sql;
+mod starts;
 mod tickets;
 mod webhooks;
 
@@ -62,6 +63,7 @@ pub use portal::{LoginLink, LoginQueued, PortalSession, PortalTicket, StatusFilt
 pub use quiet::QuietReport;
 pub use refile::Retry;
 pub use replies::{CreatedTicket, ReplyPlanner};
+pub use starts::MailboxStart;
 pub use webhooks::{Delivery, DeliveryAttempt, Subscription};
 
 /// The database, and what filing applies on top of it (reply planner,

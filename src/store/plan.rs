@@ -6,7 +6,7 @@ use super::conversation::{Continuation, NewEvent, Thread};
 use super::create::Filing;
 use super::customers::Admitted;
 use super::sql::WriteTx;
-use super::{Filed, Store, StoreError};
+use super::{Filed, SourceKind, Store, StoreError};
 use crate::intake::{Decision, HoldReason, NewTicket, Outcome};
 use crate::model::{InboundOutcome, SenderPolicy, TicketStatus};
 
@@ -103,7 +103,7 @@ impl Store {
                 }
             }
             Outcome::Ignored { reason, detail } => Plan::Ignored(reason.as_str(), detail),
-            Outcome::Rejected { reason, detail } => {
+            Outcome::Rejected { reason, detail, .. } => {
                 Plan::Rejected(reason.as_str(), detail.as_str())
             }
         })
@@ -111,6 +111,12 @@ impl Store {
 
     /// Does what a plan says for a message whose inbound row is written:
     /// the ticket or comment with its mail, the bounce, the sender's notice.
+    ///
+    /// `first_from` is where the message came from when it is filed for
+    /// the first time; a retry (`refile.rs`) gives none, and its sender,
+    /// told at the first filing, is not told again. Read from standard
+    /// input, a message too large gets no notice from us: `ingest` exits 65
+    /// and the MTA's bounce is that notice.
     pub(super) async fn carry_out(
         &self,
         tx: &mut WriteTx,
@@ -118,19 +124,21 @@ impl Store {
         inbound_id: i64,
         mailbox: Option<&str>,
         decision: &Decision,
+        first_from: Option<SourceKind>,
     ) -> Result<Filed, StoreError> {
         Ok(match plan {
             Plan::Duplicate { of_message, ticket } => Filed::Duplicate { of_message, ticket },
             Plan::Refused(ticket) => {
-                if let Some(mail) = self
-                    .replies
-                    .as_ref()
-                    .and_then(|p| p.unregistered(ticket, &decision.message))
-                {
+                let mail = (self.replies.as_ref())
+                    .filter(|_| first_from.is_some())
+                    .and_then(|p| p.unregistered(ticket, &decision.message));
+                let answered = mail.is_some();
+                if let Some(mail) = mail {
                     self.enqueue_planned(tx, None, vec![mail]).await?;
                 }
                 Filed::Rejected {
                     reason: UNREGISTERED.to_owned(),
+                    answered,
                 }
             }
             Plan::FollowUp(thread, ticket) => {
@@ -188,9 +196,54 @@ impl Store {
                     reason: reason.to_owned(),
                 }
             }
-            Plan::Rejected(reason, _) => Filed::Rejected {
-                reason: reason.to_owned(),
-            },
+            Plan::Rejected(reason, _) => {
+                let answered = match (&decision.outcome, first_from) {
+                    (
+                        Outcome::Rejected {
+                            notice: Some(notice),
+                            ..
+                        },
+                        Some(from),
+                    ) if from != SourceKind::Stdin => {
+                        self.notify_oversize(tx, &decision.message, notice).await?
+                    }
+                    _ => false,
+                };
+                Filed::Rejected {
+                    reason: reason.to_owned(),
+                    answered,
+                }
+            }
         })
+    }
+
+    /// Queues the one notice to the sender of a message too large, counted
+    /// in their hourly limit of automatic mail. Says whether one was
+    /// planned (sent, or kept as suppressed).
+    async fn notify_oversize(
+        &self,
+        tx: &mut WriteTx,
+        message: &crate::intake::MessageFacts,
+        notice: &crate::intake::OversizeNotice,
+    ) -> Result<bool, StoreError> {
+        let (Some(planner), Some(sender)) = (&self.replies, &message.from) else {
+            return Ok(false);
+        };
+        // The language recorded for a known customer wins, as in every
+        // mail to them.
+        let recorded: Option<String> =
+            super::sql::query("SELECT language FROM customers WHERE email = $1")
+                .bind(&sender.email)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?
+                .flatten();
+        let language = recorded.as_deref().and_then(crate::model::Language::parse);
+        let Some(mail) = planner.oversize(message, notice, language) else {
+            return Ok(false);
+        };
+        self.enqueue_planned(tx, None, vec![mail]).await?;
+        Ok(true)
     }
 }

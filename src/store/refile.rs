@@ -85,7 +85,14 @@ impl Store {
         .execute(&mut tx)
         .await?;
         let filed = self
-            .carry_out(&mut tx, plan, inbound_id, mailbox.as_deref(), decision)
+            .carry_out(
+                &mut tx,
+                plan,
+                inbound_id,
+                mailbox.as_deref(),
+                decision,
+                None,
+            )
             .await?;
         sql::query(
             "INSERT INTO inbound_retries (inbound_message_id, old_outcome, old_reason, old_detail,

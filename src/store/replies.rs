@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::sql::{self, WriteTx};
 use super::{ConversationEvent, OutgoingMail, Store, StoreError, ThreadContext, now};
-use crate::intake::{MessageFacts, NewTicket};
-use crate::model::TicketStatus;
+use crate::intake::{MessageFacts, NewTicket, OversizeNotice};
+use crate::model::{Language, TicketStatus};
 
 /// A ticket just created, inside its filing transaction.
 pub struct CreatedTicket<'a> {
@@ -35,6 +35,17 @@ pub trait ReplyPlanner: Send + Sync {
 
     /// The answer to a sender refused by the `registered` policy.
     fn unregistered(&self, _ticket: &NewTicket, _message: &MessageFacts) -> Option<OutgoingMail> {
+        None
+    }
+
+    /// The one notice to the sender of a message refused as too large;
+    /// `customer_language` is the one recorded for them, if known.
+    fn oversize(
+        &self,
+        _message: &MessageFacts,
+        _notice: &OversizeNotice,
+        _customer_language: Option<Language>,
+    ) -> Option<OutgoingMail> {
         None
     }
 
@@ -131,6 +142,17 @@ impl ReplyPlanner for Suppressing {
     fn unregistered(&self, ticket: &NewTicket, message: &MessageFacts) -> Option<OutgoingMail> {
         self.inner
             .unregistered(ticket, message)
+            .map(|m| self.mark(m))
+    }
+
+    fn oversize(
+        &self,
+        message: &MessageFacts,
+        notice: &OversizeNotice,
+        customer_language: Option<Language>,
+    ) -> Option<OutgoingMail> {
+        self.inner
+            .oversize(message, notice, customer_language)
             .map(|m| self.mark(m))
     }
 

@@ -217,7 +217,12 @@ async fn quarantine_and_retry(url: &str) {
         raw: header,
         digest: None,
     };
-    let decision = intake::decide_oversize(header, 50_000, &settings.intake);
+    let decision = intake::decide_oversize(
+        header,
+        50_000,
+        &settings.intake,
+        &MailboxDefaults::default(),
+    );
     let filed = store.file_message(&inbound, &decision).await.unwrap();
     assert!(matches!(filed, Filed::Rejected { .. }), "{filed:?}");
     store.close().await;

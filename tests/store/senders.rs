@@ -51,7 +51,8 @@ async fn story(db: &TestDb) {
     assert_eq!(
         file(&store, &settings, &forged, None).await,
         Filed::Rejected {
-            reason: "unauthenticated".into()
+            reason: "unauthenticated".into(),
+            answered: false,
         }
     );
     assert!(outbox_kinds(&store).await.is_empty());

@@ -166,6 +166,7 @@ impl Dovecot {
             idle: true,
             poll_interval: Duration::from_secs(60),
             post_action: PostAction::Move,
+            initial: mailgate::config::Initial::All,
             auth: ImapAuth::Login,
             ca_file: None,
             tls_insecure: false,

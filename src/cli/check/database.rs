@@ -11,7 +11,9 @@ use crate::store::{Store, StoreError};
 /// Limit on opening the database (its pool waits 10 s for a connection).
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(super) async fn check_database(settings: &Settings, report: &mut Report) {
+/// Checks the database; gives the store when it opened, for what the
+/// other items ask of it.
+pub(super) async fn check_database(settings: &Settings, report: &mut Report) -> Option<Store> {
     let subject = format!("database {}", redact_url(&settings.database.url));
     let opened = tokio::time::timeout(
         DATABASE_TIMEOUT,
@@ -20,8 +22,8 @@ pub(super) async fn check_database(settings: &Settings, report: &mut Report) {
     .await;
     match opened {
         Ok(Ok(store)) => {
-            store.close().await;
             report.push(Item::pass(&subject, "connected, schema up to date"));
+            return Some(store);
         }
         Ok(Err(e)) => report.push(Item::fail(&subject, e.to_string(), database_hint(&e))),
         Err(_) => report.push(Item::fail(
@@ -33,6 +35,7 @@ pub(super) async fn check_database(settings: &Settings, report: &mut Report) {
             Some("check database.url (host and port) and that the server runs".into()),
         )),
     }
+    None
 }
 
 /// What to do about a database that cannot be opened.

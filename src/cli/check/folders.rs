@@ -7,8 +7,9 @@ use futures::TryStreamExt;
 
 use super::imap::server_says;
 use super::{Item, Options, Report};
-use crate::config::{MailboxSettings, PostAction};
+use crate::config::{Initial, MailboxSettings, PostAction};
 use crate::source::imap::{Session, quoted};
+use crate::source::initial;
 
 async fn folder_exists(session: &mut Session, folder: &str, t: Duration) -> Result<bool, String> {
     let listed = tokio::time::timeout(t, async {
@@ -43,19 +44,78 @@ async fn folder_names(session: &mut Session, t: Duration) -> Vec<String> {
     }
 }
 
+/// The messages `mailgate run` would take from the folder (read-only,
+/// after EXAMINE): those its UID SEARCH finds.
+async fn waiting_uids(
+    m: &MailboxSettings,
+    session: &mut Session,
+    t: Duration,
+) -> Result<Vec<u32>, String> {
+    let query = match m.post_action {
+        PostAction::Seen => "UNSEEN UNDELETED",
+        PostAction::Move | PostAction::Delete => "UNDELETED",
+    };
+    match tokio::time::timeout(t, session.uid_search(query)).await {
+        Ok(Ok(uids)) => Ok(uids.into_iter().collect()),
+        Ok(Err(e)) => Err(server_says(&e.to_string())),
+        Err(_) => Err("no answer to UID SEARCH".to_owned()),
+    }
+}
+
+/// What the database says of a mailbox's first watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// The database could not be read.
+    Unknown,
+    /// Never watched: `initial` applies at the first run.
+    Never,
+    /// Watched before: the messages under this UID were there then.
+    Since(u32),
+}
+
+/// The line on the watched folder: how many messages wait, and what
+/// `initial` does with them.
+pub fn waiting_line(m: &MailboxSettings, waiting: &[u32], watched: Watched) -> String {
+    let head = format!("folder {}: {} message(s) waiting", m.folder, waiting.len());
+    match watched {
+        Watched::Never => format!(
+            "{head}; first watch: {}",
+            initial::forecast(m.initial, u32::try_from(waiting.len()).unwrap_or(u32::MAX))
+        ),
+        Watched::Since(first_uid) if m.initial == Initial::New => {
+            let older = waiting.iter().filter(|&&uid| uid < first_uid).count();
+            if older == 0 {
+                head
+            } else {
+                format!(
+                    "folder {}: {} message(s) waiting, and {older} from before the first watch left there (initial = \"new\")",
+                    m.folder,
+                    waiting.len() - older
+                )
+            }
+        }
+        _ => head,
+    }
+}
+
 pub(super) async fn check_folders(
     m: &MailboxSettings,
     options: Options,
+    watched: Watched,
     session: &mut Session,
     report: &mut Report,
 ) {
     let subject = format!("mailbox {}", m.name);
     let t = m.timeout;
     match tokio::time::timeout(t, session.examine(&m.folder)).await {
-        Ok(Ok(mailbox)) => report.push(Item::pass(
-            &subject,
-            format!("folder {}: {} message(s) waiting", m.folder, mailbox.exists),
-        )),
+        Ok(Ok(_)) => match waiting_uids(m, session, t).await {
+            Ok(waiting) => report.push(Item::pass(&subject, waiting_line(m, &waiting, watched))),
+            Err(e) => report.push(Item::fail(
+                &subject,
+                format!("folder {}: UID SEARCH failed: {e}", m.folder),
+                None,
+            )),
+        },
         Ok(Err(e)) => {
             let names = folder_names(session, t).await;
             report.push(Item::fail(
@@ -133,5 +193,35 @@ mod tests {
         );
         let many: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
         assert!(missing_folder_hint(&many).ends_with("f11, …"));
+    }
+
+    #[test]
+    fn the_waiting_line_tells_what_the_first_watch_will_do() {
+        let mut m = super::super::test_mailbox();
+        m.initial = Initial::New;
+        let waiting = [4, 5, 9];
+        assert_eq!(
+            waiting_line(&m, &waiting, Watched::Never),
+            "folder INBOX: 3 message(s) waiting; first watch: 3 will be left in the folder; \
+             only mail arriving later is taken (initial = \"new\")"
+        );
+        assert_eq!(
+            waiting_line(&m, &waiting, Watched::Since(6)),
+            "folder INBOX: 1 message(s) waiting, and 2 from before the first watch left there \
+             (initial = \"new\")"
+        );
+        assert_eq!(
+            waiting_line(&m, &waiting, Watched::Since(0)),
+            "folder INBOX: 3 message(s) waiting"
+        );
+        m.initial = Initial::All;
+        assert_eq!(
+            waiting_line(&m, &waiting, Watched::Unknown),
+            "folder INBOX: 3 message(s) waiting"
+        );
+        assert!(
+            waiting_line(&m, &[], Watched::Never)
+                .ends_with("0 will be filed and answered (initial = \"all\")")
+        );
     }
 }

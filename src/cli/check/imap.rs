@@ -9,7 +9,7 @@ use crate::source::imap::{self, ImapError};
 use crate::source::oauth::{OAuthError, TokenSource};
 
 use super::capabilities::{Capabilities, capability_items};
-use super::folders::check_folders;
+use super::folders::{Watched, check_folders};
 use super::hints::{connect_hint, tls_hint};
 use super::{Item, Options, Report};
 
@@ -100,7 +100,14 @@ pub fn imap_failure(m: &MailboxSettings, error: &ImapError) -> (ImapStage, Strin
     }
 }
 
-pub(super) async fn check_mailbox(m: &MailboxSettings, options: Options, report: &mut Report) {
+/// `watched`: what the database says of the mailbox's first watch (see
+/// `folders::waiting_line`).
+pub(super) async fn check_mailbox(
+    m: &MailboxSettings,
+    options: Options,
+    watched: Watched,
+    report: &mut Report,
+) {
     let subject = format!("mailbox {}", m.name);
     let tokens = m.oauth.clone().map(TokenSource::new);
     if let Some(tokens) = &tokens {
@@ -193,7 +200,7 @@ pub(super) async fn check_mailbox(m: &MailboxSettings, options: Options, report:
     for item in capability_items(m, caps) {
         report.push(item);
     }
-    check_folders(m, options, &mut session, report).await;
+    check_folders(m, options, watched, &mut session, report).await;
     let _ = tokio::time::timeout(t, session.logout()).await;
 }
 

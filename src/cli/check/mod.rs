@@ -34,7 +34,7 @@ use crate::exit;
 pub use capabilities::{Capabilities, capability_items};
 pub use config::config_items;
 pub use database::database_hint;
-pub use folders::missing_folder_hint;
+pub use folders::{Watched, missing_folder_hint, waiting_line};
 pub use hints::tls_hint;
 pub use imap::{ImapStage, imap_failure, server_says};
 pub use local::{maildir_items, outbox_item};
@@ -97,7 +97,7 @@ pub fn main(path: Option<&Path>, options: Options) -> u8 {
 
 /// Everything after the configuration, in the order `run` uses it.
 pub async fn check_all(settings: &Settings, options: Options, report: &mut Report) {
-    database::check_database(settings, report).await;
+    let store = database::check_database(settings, report).await;
     if let Some(dir) = &settings.templates_dir {
         let subject = format!("templates {}", dir.display());
         match crate::outbox::render::Templates::load(dir) {
@@ -111,7 +111,18 @@ pub async fn check_all(settings: &Settings, options: Options, report: &mut Repor
     }
     report.push(senders_item(&settings.intake.trusted_authserv_ids));
     for m in &settings.mailboxes {
-        imap::check_mailbox(m, options, report).await;
+        let watched = match &store {
+            Some(store) => match store.recorded_start(&m.name).await {
+                Ok(Some(first_uid)) => Watched::Since(first_uid),
+                Ok(None) => Watched::Never,
+                Err(_) => Watched::Unknown,
+            },
+            None => Watched::Unknown,
+        };
+        imap::check_mailbox(m, options, watched, report).await;
+    }
+    if let Some(store) = store {
+        store.close().await;
     }
     if settings.maildirs.is_empty() && settings.mailboxes.is_empty() {
         for item in maildir_items(&crate::daemon::default_inbox()) {
@@ -167,6 +178,7 @@ fn test_mailbox() -> crate::config::MailboxSettings {
         idle: true,
         poll_interval: std::time::Duration::from_secs(60),
         post_action: crate::config::PostAction::Move,
+        initial: crate::config::Initial::All,
         auth: crate::config::ImapAuth::Login,
         ca_file: None,
         tls_insecure: false,

@@ -96,6 +96,19 @@ pub struct ConversationFacts {
     pub into_tracking_url: Option<String>,
 }
 
+/// What the notice to the sender of a message refused as too large shows.
+/// No ticket was made: there is no key.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OversizeFacts {
+    pub reporter: String,
+    pub reporter_name: Option<String>,
+    /// The refused message's subject, when it had one.
+    pub summary: Option<String>,
+    /// Its size and the limit, for people (`31 MB`, `31 Mo`).
+    pub size: String,
+    pub limit: String,
+}
+
 /// A file sent with a team reply.
 pub struct FileToSend<'a> {
     pub filename: &'a str,

@@ -43,6 +43,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../config/templates/registration.fr.txt"),
     ),
     (
+        "too-large.en.txt",
+        include_str!("../../../config/templates/too-large.en.txt"),
+    ),
+    (
+        "too-large.fr.txt",
+        include_str!("../../../config/templates/too-large.fr.txt"),
+    ),
+    (
         "reply.en.txt",
         include_str!("../../../config/templates/reply.en.txt"),
     ),

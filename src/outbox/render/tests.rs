@@ -98,6 +98,57 @@ fn confirmation_threads_and_says_it_is_automatic() {
 }
 
 #[test]
+fn the_too_large_notice_says_the_limit_and_what_to_do() {
+    let refs = vec!["CAF=abc@mail.acme.fr".to_owned()];
+    let mut facts = OversizeFacts {
+        reporter: "marie.dupont@acme.fr".into(),
+        reporter_name: Some("Marie Dupont".into()),
+        summary: Some("Les journaux".into()),
+        size: "31 Mo".into(),
+        limit: "26 Mo".into(),
+    };
+    let raw = too_large(
+        &Templates::builtin(),
+        &facts,
+        Language::Fr,
+        &envelope(&refs),
+    )
+    .unwrap();
+    let mail = parse(&raw);
+    assert_eq!(mail.subject.as_deref(), Some("Re: Les journaux"));
+    assert_eq!(mail.header("auto-submitted"), Some("auto-replied"));
+    assert_eq!(mail.header("in-reply-to"), Some("<CAF=abc@mail.acme.fr>"));
+    let text = mail.text_body.unwrap();
+    assert!(text.contains("« Les journaux »"), "{text}");
+    assert!(
+        text.contains("il fait 31 Mo") && text.contains("jusqu'à 26 Mo"),
+        "{text}"
+    );
+    // Without a subject, one of ours, in the mail's language.
+    facts.summary = None;
+    facts.size = "31 MB".into();
+    let raw = too_large(
+        &Templates::builtin(),
+        &facts,
+        Language::En,
+        &envelope(&refs),
+    )
+    .unwrap();
+    let mail = parse(&raw);
+    assert_eq!(mail.subject.as_deref(), Some("Message too large"));
+    let text = mail.text_body.unwrap();
+    assert!(text.starts_with("Hello Marie Dupont,"), "{text}");
+    assert!(
+        text.contains("Your message could not be received"),
+        "{text}"
+    );
+    assert!(
+        text.contains("it is 31 MB") && text.contains("as a link"),
+        "{text}"
+    );
+}
+
+#[test]
 fn english_confirmation() {
     let raw = confirmation(
         &Templates::builtin(),

@@ -36,26 +36,5 @@ pub(in crate::web) fn when(stored: &str, language: Language) -> When {
     }
 }
 
-/// A size for people: `812 B`, `12 KB`, `3.4 MB` (`3,4 Mo` in French).
-pub(super) fn human_size(bytes: i64, language: Language) -> String {
-    let units = match language {
-        Language::En => ["B", "KB", "MB", "GB"],
-        Language::Fr => ["o", "ko", "Mo", "Go"],
-    };
-    let mut value = bytes.max(0) as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < units.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let text = if unit == 0 || value >= 10.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    };
-    let text = match language {
-        Language::Fr => text.replace('.', ","),
-        Language::En => text,
-    };
-    format!("{text} {}", units[unit])
-}
+/// Shared with the mail that tells a sender their message was too large.
+pub(super) use crate::model::text::human_size;
