@@ -253,33 +253,9 @@ impl ReplyPlanner for Replies {
     fn unregistered(&self, ticket: &NewTicket, message: &MessageFacts) -> Option<OutgoingMail> {
         let language = self.language(None, ticket);
         let facts = self.ticket_facts(ticket, "", language);
-        let id = new_message_id("registration", "reply", &self.from);
-        let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
-        let references: Vec<String> = parent.iter().cloned().collect();
-        let envelope = Envelope {
-            from: &self.from,
-            from_name: self.from_name.as_deref(),
-            message_id: &id,
-            in_reply_to: parent.as_deref(),
-            references: &references,
-            date: SystemTime::now(),
-        };
-        let suppressed = self.no_reply_reason(&facts.reporter);
-        match render::registration(&self.templates, &facts, language, &envelope) {
-            Ok(raw) => Some(OutgoingMail {
-                kind: "registration".into(),
-                message_id: id,
-                sender: self.from.clone(),
-                recipients: vec![facts.reporter.clone()],
-                raw,
-                automatic: true,
-                suppressed,
-            }),
-            Err(e) => {
-                error!(error = %e, "registration reply not rendered");
-                None
-            }
-        }
+        self.answer(message, "registration", &facts.reporter, |e| {
+            render::registration(&self.templates, &facts, language, e)
+        })
     }
 
     fn oversize(
@@ -299,32 +275,9 @@ impl ReplyPlanner for Replies {
             size: crate::model::text::human_size(message.size as i64, language),
             limit: crate::model::text::human_size(notice.limit as i64, language),
         };
-        let id = new_message_id("too-large", "reply", &self.from);
-        let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
-        let references: Vec<String> = parent.iter().cloned().collect();
-        let envelope = Envelope {
-            from: &self.from,
-            from_name: self.from_name.as_deref(),
-            message_id: &id,
-            in_reply_to: parent.as_deref(),
-            references: &references,
-            date: SystemTime::now(),
-        };
-        match render::too_large(&self.templates, &facts, language, &envelope) {
-            Ok(raw) => Some(OutgoingMail {
-                kind: "too-large".into(),
-                message_id: id,
-                sender: self.from.clone(),
-                recipients: vec![sender.email.clone()],
-                raw,
-                automatic: true,
-                suppressed: self.no_reply_reason(&sender.email),
-            }),
-            Err(e) => {
-                error!(error = %e, "too-large notice not rendered");
-                None
-            }
-        }
+        self.answer(message, "too-large", &sender.email, |e| {
+            render::too_large(&self.templates, &facts, language, e)
+        })
     }
 
     fn conversation(
@@ -421,6 +374,44 @@ impl Replies {
 
     /// One mail of a conversation, or nothing (logged) when it cannot be
     /// rendered: the action it reports is recorded anyway.
+    /// An automatic answer of `kind` to a received message that made no
+    /// ticket, threaded under it (In-Reply-To and References its
+    /// Message-ID), to `recipient` unless it is a robot's.
+    fn answer(
+        &self,
+        message: &MessageFacts,
+        kind: &str,
+        recipient: &str,
+        render: impl FnOnce(&Envelope<'_>) -> Result<Vec<u8>, render::RenderError>,
+    ) -> Option<OutgoingMail> {
+        let id = new_message_id(kind, "reply", &self.from);
+        let parent = message.message_id.as_ref().map(|m| m.as_str().to_owned());
+        let references: Vec<String> = parent.iter().cloned().collect();
+        let envelope = Envelope {
+            from: &self.from,
+            from_name: self.from_name.as_deref(),
+            message_id: &id,
+            in_reply_to: parent.as_deref(),
+            references: &references,
+            date: SystemTime::now(),
+        };
+        match render(&envelope) {
+            Ok(raw) => Some(OutgoingMail {
+                kind: kind.to_owned(),
+                message_id: id,
+                sender: self.from.clone(),
+                recipients: vec![recipient.to_owned()],
+                raw,
+                automatic: true,
+                suppressed: self.no_reply_reason(recipient),
+            }),
+            Err(e) => {
+                error!(kind, error = %e, "automatic answer not rendered");
+                None
+            }
+        }
+    }
+
     fn mail(
         &self,
         ticket: &ThreadContext,
