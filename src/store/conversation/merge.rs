@@ -28,7 +28,7 @@ pub struct Merged {
 
 /// How far a chain of merges is followed. A merge refuses a merged target,
 /// so chains are one link long unless a database was edited by hand.
-const MERGE_HOPS: usize = 8;
+pub(super) const MERGE_HOPS: usize = 8;
 
 impl Store {
     /// Merges `source` into `target` (ticket keys), as `actor`.
@@ -74,12 +74,13 @@ impl Store {
             .plan_conversation_counted(&mut tx, source_id, &event)
             .await?;
 
-        let comments = self.move_request(&mut tx, source_id, target_id).await?
-            + sql::query("UPDATE comments SET ticket_id = $2 WHERE ticket_id = $1")
-                .bind(source_id)
-                .bind(target_id)
-                .execute(&mut tx)
-                .await?;
+        // The source's request becomes one more comment on the target.
+        self.move_request(&mut tx, source_id, target_id).await?;
+        let comments = 1 + sql::query("UPDATE comments SET ticket_id = $2 WHERE ticket_id = $1")
+            .bind(source_id)
+            .bind(target_id)
+            .execute(&mut tx)
+            .await?;
         let attachments = sql::query("UPDATE attachments SET ticket_id = $2 WHERE ticket_id = $1")
             .bind(source_id)
             .bind(target_id)
@@ -102,16 +103,16 @@ impl Store {
             (
                 source_id,
                 "merged",
-                source_status.as_str(),
+                Some(source_status.as_str()),
                 target_key.as_str(),
             ),
-            (target_id, "merged-from", "", source_key.as_str()),
+            (target_id, "merged-from", None, source_key.as_str()),
         ] {
             let event = NewEvent {
                 ticket_id,
                 kind,
                 field: None,
-                old: Some(old).filter(|o| !o.is_empty()),
+                old,
                 new: Some(new),
                 detail: None,
                 actor,
@@ -161,13 +162,13 @@ impl Store {
     /// The source's own request (its summary and description, with the
     /// files that came with it) becomes a public comment on the target, by
     /// its reporter and dated when it was written, so that the target's
-    /// thread tells the whole story. Returns 1.
+    /// thread tells the whole story.
     async fn move_request(
         &self,
         tx: &mut WriteTx,
         source_id: i64,
         target_id: i64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(), StoreError> {
         let row = sql::query(
             "SELECT key, summary, description, reporter_email, reporter_name, created_at,
                     (SELECT MIN(id) FROM inbound_messages WHERE ticket_id = tickets.id)
@@ -202,7 +203,7 @@ impl Store {
         .bind(comment_id)
         .execute(tx)
         .await?;
-        Ok(1)
+        Ok(())
     }
 
     /// The source's watchers, and its reporter, watch the target (unless

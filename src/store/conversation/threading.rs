@@ -8,6 +8,8 @@ use crate::model::{TicketKey, TicketStatus};
 use crate::store::sql::{self, WriteTx};
 use crate::store::{Store, StoreError};
 
+use super::merge::MERGE_HOPS;
+
 /// How a message was found to continue a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadVia {
@@ -120,15 +122,16 @@ impl Store {
         let Some(key) = TicketKey::parse(key) else {
             return Ok(None);
         };
-        let id: Option<i64> = sql::query("SELECT id FROM tickets WHERE key = $1")
+        let row = sql::query("SELECT id, merged_into FROM tickets WHERE key = $1")
             .bind(key.to_string())
             .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-        match id {
-            Some(id) => self.merge_target(tx, id).await.map(Some),
-            None => Ok(None),
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        match row.try_get::<Option<i64>>(1)? {
+            Some(into) => self.merge_target(tx, into).await.map(Some),
+            None => row.try_get(0).map(Some),
         }
     }
 
@@ -139,20 +142,32 @@ impl Store {
         via: ThreadVia,
     ) -> Result<Thread, StoreError> {
         // Mail to a merged ticket continues the one it was merged into.
-        let ticket_id = self.merge_target(tx, ticket_id).await?;
-        let row = sql::query(
-            "SELECT key, status, COALESCE(status_changed_at, created_at) FROM tickets WHERE id = $1",
-        )
-        .bind(ticket_id)
-        .fetch_one(tx)
-        .await?;
-        Ok(Thread {
-            ticket_id,
-            key: row.try_get(0)?,
-            status: row.named(1)?,
-            since: row.try_get(2)?,
-            via,
-        })
+        let mut ticket_id = ticket_id;
+        let mut hops = 0;
+        loop {
+            let row = sql::query(
+                "SELECT key, status, COALESCE(status_changed_at, created_at), merged_into
+                 FROM tickets WHERE id = $1",
+            )
+            .bind(ticket_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            match row.try_get::<Option<i64>>(3)? {
+                Some(into) if hops < MERGE_HOPS => {
+                    ticket_id = into;
+                    hops += 1;
+                }
+                _ => {
+                    return Ok(Thread {
+                        ticket_id,
+                        key: row.try_get(0)?,
+                        status: row.named(1)?,
+                        since: row.try_get(2)?,
+                        via,
+                    });
+                }
+            }
+        }
     }
 
     /// Whether an address may write into a ticket by naming it: its
