@@ -27,7 +27,7 @@ pub struct OversizeNotice {
 }
 
 /// The header block of a raw message (without its blank line's end when
-/// there is no body), at most [`MAX_HEADER`] bytes.
+/// there is no body), at most `MAX_HEADER` (256 KiB) bytes.
 pub fn header_of(raw: &[u8]) -> &[u8] {
     let end = parse::body_offset(raw).unwrap_or(raw.len());
     &raw[..end.min(MAX_HEADER)]
