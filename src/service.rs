@@ -32,6 +32,8 @@ pub mod names {
     pub const UP: &str = "mailgate_up";
     /// 1 while this instance holds the lease of a source (PostgreSQL).
     pub const LEASE_HELD: &str = "mailgate_lease_held";
+    /// The sizes of every stored content (raw messages, attachments, mail).
+    pub const STORED_BYTES: &str = "mailgate_stored_bytes";
 }
 
 /// One source as the monitor sees it.
@@ -324,6 +326,8 @@ mod tests {
             names::OLDEST_WAITING,
             names::TOKEN_EXPIRY,
             names::UP,
+            names::LEASE_HELD,
+            names::STORED_BYTES,
         ];
         let dashboard = include_str!("../deploy/grafana-dashboard.json");
         let used = regex::Regex::new(r"mailgate_[a-z_]+").unwrap();

@@ -62,6 +62,7 @@ fn apply_settings(store: Store, settings: &Settings, replies: Replies) -> Store 
     store
         .with_replies(Arc::new(replies), settings.auto_reply_limit)
         .with_conversations(settings.tickets.conversations.clone())
+        .with_retention(settings.retention)
         .with_webhooks(
             (settings.webhooks.iter())
                 .map(|w| Subscription {

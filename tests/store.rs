@@ -763,6 +763,8 @@ mod portal;
 mod quiet;
 #[path = "store/refusals.rs"]
 mod refusals;
+#[path = "store/retention.rs"]
+mod retention;
 #[path = "store/routing.rs"]
 mod routing;
 #[path = "store/search.rs"]

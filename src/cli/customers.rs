@@ -34,14 +34,15 @@ pub(super) enum CustomersCmd {
     },
     /// Unregister a customer; their tickets stay.
     Remove { email: String },
-    /// Write everything stored about an address into a new folder (GDPR
+    /// Write everything stored about an address into a new folder or .zip (GDPR
     /// article 15): their record and portal consents, the tickets they
     /// reported, watch or commented on with every public and internal
     /// item, the raw messages they sent, the attachments, the mail sent to
     /// them; JSON and the files, described by README.txt. Reads only.
     Export {
         email: String,
-        /// The folder to create (it may exist if empty).
+        /// The folder to create (it may exist if empty), or, when PATH
+        /// ends in `.zip`, the archive to create (stored, not compressed).
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
     },

@@ -1,7 +1,9 @@
 //! `mailgate customers export|forget`: a person's data written out for
 //! them (GDPR article 15) or erased (article 17). The store finds and
-//! erases; here the folder is written and the counts printed.
+//! erases; here the folder or archive is written and the counts printed.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -9,6 +11,8 @@ use serde_json::json;
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::store::{Backend, CustomerExport, Erasure, Store, StoreError, TicketsOnErasure};
+
+use super::zip::ZipWriter;
 
 /// What the export folder holds, written into it as README.txt.
 const README: &str = "\
@@ -31,23 +35,33 @@ tickets/KEY/attachments/N-NAME
 
 messages.json, messages/ID.eml
     The messages the person sent, as received (raw bytes, RFC 5322), and
-    what mailgate made of each (ticket, comment, rejected, ...).
+    what mailgate made of each (ticket, comment, rejected, ...). A message
+    whose raw bytes were removed under the retention rules has no file:
+    its \"raw_removed_at\" says when.
 
 mail.json, mail/ID.eml
     The mail sent (or queued, or held back) to the person: envelope, status,
-    attempts, and the message itself as sent.
+    attempts, and the message itself as sent (none when the retention
+    rules removed it: \"body_removed_at\" says when).
 
 All times are UTC (RFC 3339).
 ";
 
-/// `mailgate customers export EMAIL --out PATH`.
+/// `mailgate customers export EMAIL --out PATH`: a folder, or an archive
+/// when PATH ends in `.zip`.
 pub(super) async fn export(settings: &Settings, store: &Store, email: &str, out: &Path) -> u8 {
-    if let Ok(mut entries) = std::fs::read_dir(out)
-        && entries.next().is_some()
-    {
+    let zip = is_zip(out);
+    let taken = if zip {
+        out.exists()
+    } else {
+        std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some())
+    };
+    if taken {
         eprintln!(
-            "mailgate: {} exists and is not empty; give a new folder",
-            out.display()
+            "mailgate: {} exists{}; give a new {}",
+            out.display(),
+            if zip { "" } else { " and is not empty" },
+            if zip { "file" } else { "folder" }
         );
         return exit::USAGE;
     }
@@ -55,7 +69,12 @@ pub(super) async fn export(settings: &Settings, store: &Store, email: &str, out:
         Ok(data) => data,
         Err(e) => return store_error(&e),
     };
-    match write_export(settings, store, &data, out).await {
+    let written = async {
+        let mut sink = Sink::open(out, zip)?;
+        write_export(settings, store, &data, &mut sink).await?;
+        sink.finish()
+    };
+    match written.await {
         Ok(files) => {
             println!(
                 "{}: {} ticket(s), {} message(s), {} mail(s), {files} file(s) written to {}",
@@ -75,6 +94,11 @@ pub(super) async fn export(settings: &Settings, store: &Store, email: &str, out:
     }
 }
 
+fn is_zip(out: &Path) -> bool {
+    out.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
 enum Failure {
     Store(StoreError),
     Io(PathBuf, std::io::Error),
@@ -86,15 +110,99 @@ impl From<StoreError> for Failure {
     }
 }
 
-/// Writes a file, creating its folder; counts it.
-fn put(path: &Path, bytes: &[u8], files: &mut usize) -> Result<(), Failure> {
-    let fail = |e| Failure::Io(path.to_owned(), e);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(fail)?;
+/// Where the export's files go, one at a time (only the file being
+/// written is in memory): a folder, or an archive written into
+/// `NAME.zip.partial` and renamed when whole, so that a failed export
+/// leaves nothing that looks complete.
+enum Sink {
+    Folder {
+        root: PathBuf,
+        files: usize,
+    },
+    Zip {
+        /// Taken by `finish`.
+        archive: Option<ZipWriter<BufWriter<File>>>,
+        partial: PathBuf,
+        path: PathBuf,
+    },
+}
+
+impl Sink {
+    fn open(out: &Path, zip: bool) -> Result<Sink, Failure> {
+        if !zip {
+            return Ok(Sink::Folder {
+                root: out.to_owned(),
+                files: 0,
+            });
+        }
+        let partial = PathBuf::from(format!("{}.partial", out.display()));
+        let file = File::create(&partial).map_err(|e| Failure::Io(partial.clone(), e))?;
+        Ok(Sink::Zip {
+            archive: Some(ZipWriter::new(BufWriter::new(file), chrono::Utc::now())),
+            partial,
+            path: out.to_owned(),
+        })
     }
-    std::fs::write(path, bytes).map_err(fail)?;
-    *files += 1;
-    Ok(())
+
+    /// Writes a file under `name` (a relative path with `/`).
+    fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+        match self {
+            Sink::Folder { root, files } => {
+                let path = root.join(name);
+                let fail = |e| Failure::Io(path.clone(), e);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(fail)?;
+                }
+                std::fs::write(&path, bytes).map_err(fail)?;
+                *files += 1;
+                Ok(())
+            }
+            Sink::Zip {
+                archive: Some(archive),
+                partial,
+                ..
+            } => archive
+                .add(name, bytes)
+                .map_err(|e| Failure::Io(partial.clone(), e)),
+            Sink::Zip { archive: None, .. } => unreachable!("written to after finish"),
+        }
+    }
+
+    /// Ends the export; how many files it holds.
+    fn finish(mut self) -> Result<usize, Failure> {
+        match &mut self {
+            Sink::Folder { files, .. } => Ok(*files),
+            Sink::Zip {
+                archive,
+                partial,
+                path,
+            } => {
+                let fail = |e| Failure::Io(partial.clone(), e);
+                let Some(archive) = archive.take() else {
+                    unreachable!("finished twice")
+                };
+                let (out, files) = archive.finish().map_err(fail)?;
+                let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
+                file.sync_all().map_err(fail)?;
+                std::fs::rename(&*partial, &*path).map_err(|e| Failure::Io(path.clone(), e))?;
+                Ok(files)
+            }
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // Not finished (an error): no half archive is left behind.
+        if let Sink::Zip {
+            archive: Some(_),
+            partial,
+            ..
+        } = self
+        {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
 }
 
 fn pretty(value: &serde_json::Value) -> Vec<u8> {
@@ -123,15 +231,14 @@ fn file_name(name: &str) -> String {
     }
 }
 
-/// The folder's files; how many.
+/// The export's files.
 async fn write_export(
     settings: &Settings,
     store: &Store,
     data: &CustomerExport,
-    out: &Path,
-) -> Result<usize, Failure> {
-    let mut files = 0;
-    put(&out.join("README.txt"), README.as_bytes(), &mut files)?;
+    sink: &mut Sink,
+) -> Result<(), Failure> {
+    sink.put("README.txt", README.as_bytes())?;
     let customer = json!({
         "email": data.email,
         "customer": data.customer,
@@ -141,54 +248,49 @@ async fn write_export(
             "sessions": data.sessions,
         },
     });
-    put(&out.join("customer.json"), &pretty(&customer), &mut files)?;
+    sink.put("customer.json", &pretty(&customer))?;
 
     for exported in &data.tickets {
         let ticket = &exported.ticket;
-        let folder = out.join("tickets").join(file_name(&ticket.key));
+        let folder = format!("tickets/{}", file_name(&ticket.key));
         let mut value = crate::view::ticket_json(settings, ticket, true);
         value["roles"] = json!(exported.roles);
         let mut paths = Vec::new();
         for (n, attachment) in ticket.attachments.iter().enumerate() {
             let name = format!("{}-{}", n + 1, file_name(&attachment.filename));
             let content = store.blob(&attachment.sha256).await?;
-            put(
-                &folder.join("attachments").join(&name),
-                &content,
-                &mut files,
-            )?;
+            sink.put(&format!("{folder}/attachments/{name}"), &content)?;
             paths.push(format!("attachments/{name}"));
         }
         value["attachment_files"] = json!(paths);
-        put(&folder.join("ticket.json"), &pretty(&value), &mut files)?;
+        sink.put(&format!("{folder}/ticket.json"), &pretty(&value))?;
     }
 
     let mut messages = Vec::new();
     for message in &data.messages {
-        let file = format!("messages/{}.eml", message.record.id);
-        put(
-            &out.join(&file),
-            &store.blob(&message.raw_sha256).await?,
-            &mut files,
-        )?;
         let mut value = json!(message);
-        value["file"] = json!(file);
+        // Removed by retention: listed as such, no empty file.
+        if message.record.raw_removed_at.is_none() {
+            let file = format!("messages/{}.eml", message.record.id);
+            sink.put(&file, &store.blob(&message.raw_sha256).await?)?;
+            value["file"] = json!(file);
+        } else {
+            value["file"] = serde_json::Value::Null;
+            value["raw_removed"] = json!(true);
+        }
         messages.push(value);
     }
-    put(
-        &out.join("messages.json"),
-        &pretty(&json!(messages)),
-        &mut files,
-    )?;
+    sink.put("messages.json", &pretty(&json!(messages)))?;
 
     let mut mail = Vec::new();
     for row in &data.mail {
-        let file = format!("mail/{}.eml", row.id);
-        put(
-            &out.join(&file),
-            &store.blob(&row.raw_sha256).await?,
-            &mut files,
-        )?;
+        let file = if row.body_removed_at.is_none() {
+            let file = format!("mail/{}.eml", row.id);
+            sink.put(&file, &store.blob(&row.raw_sha256).await?)?;
+            Some(file)
+        } else {
+            None
+        };
         mail.push(json!({
             "id": row.id,
             "kind": row.kind,
@@ -201,10 +303,11 @@ async fn write_export(
             "created_at": row.created_at,
             "ticket": row.ticket,
             "file": file,
+            "body_removed_at": row.body_removed_at,
         }));
     }
-    put(&out.join("mail.json"), &pretty(&json!(mail)), &mut files)?;
-    Ok(files)
+    sink.put("mail.json", &pretty(&json!(mail)))?;
+    Ok(())
 }
 
 /// Who runs the command, for the erasure log: the OS user, else `cli`.

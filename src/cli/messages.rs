@@ -10,7 +10,7 @@ use super::retry::{self, RetryTarget};
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::intake::{self, MailboxDefaults};
-use crate::store::{MessageRecord, Store, StoreError};
+use crate::store::{MessageRecord, RetryRecord, Store, StoreError};
 
 /// The outcomes `messages list --status` accepts; `quarantined` is
 /// `rejected` (rejected messages are what sources move to quarantine).
@@ -206,16 +206,20 @@ async fn show_one(
     raw_only: bool,
     as_json: bool,
 ) -> u8 {
-    let (m, raw, retries) = match async {
-        Ok::<_, StoreError>((
-            store.message(id).await?,
-            store.inbound_raw(id).await?,
-            store.message_retries(id).await?,
-        ))
+    let (m, retries) = match async {
+        Ok::<_, StoreError>((store.message(id).await?, store.message_retries(id).await?))
     }
     .await
     {
         Ok(found) => found,
+        Err(e) => return failed(&e),
+    };
+    if m.raw_removed_at.is_some() && !raw_only {
+        return show_removed(&m, &retries, as_json);
+    }
+    // Removed raw bytes: a clear refusal rather than empty output.
+    let raw = match store.inbound_raw(id).await {
+        Ok(raw) => raw,
         Err(e) => return failed(&e),
     };
     let mut out = std::io::stdout().lock();
@@ -244,41 +248,11 @@ async fn show_one(
         let _ = writeln!(out, "{value}");
         return exit::OK;
     }
-    let _ = writeln!(out, "Message {}  received {}", m.id, m.received_at);
-    let _ = writeln!(out, "Source:      {}", place(&m));
-    let _ = writeln!(out, "Size:        {} bytes", m.size);
-    let outcome = match &m.reason {
-        Some(reason) => format!("{} ({reason})", m.outcome),
-        None => m.outcome.to_string(),
-    };
-    let _ = writeln!(out, "Outcome:     {outcome}");
-    if let Some(detail) = &m.detail {
-        let _ = writeln!(out, "Detail:      {detail}");
-    }
-    if let Some(ticket) = &m.ticket {
-        let _ = writeln!(out, "Ticket:      {ticket}");
-    }
+    print_record(&mut out, &m, &retries);
+
     // As read now: the trusted servers' results are in the stored header.
     if let Some(checked) = &decision.message.sender_auth {
         let _ = writeln!(out, "Sender:      {} ({})", checked.verdict, checked.detail);
-    }
-    if let Some(of) = m.duplicate_of {
-        let _ = writeln!(out, "Duplicate of message {of}");
-    }
-    for r in &retries {
-        let _ = writeln!(
-            out,
-            "Retried:     {}: {} ({}) → {}{}",
-            r.retried_at,
-            r.old_outcome,
-            r.old_reason.as_deref().unwrap_or("-"),
-            r.outcome,
-            r.ticket
-                .as_deref()
-                .or(r.reason.as_deref())
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default()
-        );
     }
 
     // The header block only: a large body is not worth parsing here.
@@ -333,6 +307,67 @@ async fn show_one(
         "{}",
         serde_json::to_string_pretty(&decision).unwrap_or_default()
     );
+    exit::OK
+}
+
+/// What is known of a message whatever became of its raw bytes.
+fn print_record(out: &mut impl Write, m: &MessageRecord, retries: &[RetryRecord]) {
+    let _ = writeln!(out, "Message {}  received {}", m.id, m.received_at);
+    let _ = writeln!(out, "Source:      {}", place(m));
+    let _ = writeln!(out, "Size:        {} bytes", m.size);
+    let outcome = match &m.reason {
+        Some(reason) => format!("{} ({reason})", m.outcome),
+        None => m.outcome.to_string(),
+    };
+    let _ = writeln!(out, "Outcome:     {outcome}");
+    if let Some(detail) = &m.detail {
+        let _ = writeln!(out, "Detail:      {detail}");
+    }
+    if let Some(ticket) = &m.ticket {
+        let _ = writeln!(out, "Ticket:      {ticket}");
+    }
+    if let Some(of) = m.duplicate_of {
+        let _ = writeln!(out, "Duplicate of message {of}");
+    }
+    for r in retries {
+        let _ = writeln!(
+            out,
+            "Retried:     {}: {} ({}) → {}{}",
+            r.retried_at,
+            r.old_outcome,
+            r.old_reason.as_deref().unwrap_or("-"),
+            r.outcome,
+            r.ticket
+                .as_deref()
+                .or(r.reason.as_deref())
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(at) = &m.raw_removed_at {
+        let _ = writeln!(
+            out,
+            "Raw:         removed on {} by the retention rule raw_messages",
+            short_time(at)
+        );
+    }
+}
+
+/// `messages show` of a message whose raw bytes retention removed: its
+/// record, without headers nor a decision (there is nothing to decide).
+fn show_removed(m: &MessageRecord, retries: &[RetryRecord], as_json: bool) -> u8 {
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let value = json!({
+            "message": m,
+            "retries": retries,
+            "decision_now": null,
+            "header_only": false,
+        });
+        let _ = writeln!(out, "{value}");
+    } else {
+        print_record(&mut out, m, retries);
+    }
     exit::OK
 }
 

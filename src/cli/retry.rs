@@ -50,7 +50,15 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
     }
     let raw = match store.inbound_raw(id).await {
         Ok(raw) => raw,
-        Err(e) => return Retried::Failed(failed(&e)),
+        // Removed by retention: nothing to decide again from.
+        Err(e) => {
+            let status = failed(&e);
+            return if status == exit::DATAERR {
+                Retried::Refused
+            } else {
+                Retried::Failed(status)
+            };
+        }
     };
     if let Some(why) = header_only(&m, &raw) {
         eprintln!("mailgate: message {id} cannot be retried: {why}");

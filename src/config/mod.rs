@@ -13,6 +13,7 @@ mod maildirs;
 mod outbox;
 mod portal;
 mod raw;
+mod retention;
 mod routes;
 mod secret;
 mod senders;
@@ -37,6 +38,7 @@ pub use maildirs::MaildirSettings;
 pub use outbox::OutboxSettings;
 pub use portal::{PortalSettings, RawPortal};
 pub use raw::*;
+pub use retention::RetentionRules;
 pub use routes::{DEFAULT_QUEUE, Route, RouteFacts, Routes};
 pub use secret::Secret;
 pub use smtp::SmtpSettings;
@@ -90,6 +92,8 @@ pub struct Settings {
     pub routes: Routes,
     /// Where events on tickets are POSTed (`[[webhooks]]`).
     pub webhooks: Vec<WebhookSettings>,
+    /// How long what is stored is kept (`[retention]`).
+    pub retention: RetentionRules,
 }
 
 impl Settings {
@@ -208,6 +212,7 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         .collect();
     let routes = routes::routes(&mut c, &raw.routes, &vocabulary, &sources);
     let webhooks = webhooks::webhooks(&mut c, &raw.webhooks, base);
+    let retention = retention::retention(&mut c, &raw.retention);
 
     let mut own_addresses = intake::own_addresses(&mut c, &raw.intake);
     own_addresses.extend(mailboxes.iter().filter_map(|m| m.address.clone()));
@@ -253,5 +258,6 @@ pub fn validate(raw: RawSettings, base: Option<&Path>) -> Result<Settings, Vec<P
         portal,
         routes,
         webhooks,
+        retention,
     })
 }

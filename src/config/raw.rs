@@ -22,9 +22,22 @@ pub struct RawSettings {
     pub maildirs: Vec<RawMaildir>,
     pub routes: Vec<super::routes::RawRoute>,
     pub webhooks: Vec<super::webhooks::RawWebhook>,
+    pub retention: RawRetention,
     pub severities: Option<Vec<RawTerm>>,
     pub products: Vec<RawTerm>,
     pub request_types: Option<Vec<RawTerm>>,
+}
+
+/// `[retention]` as written: durations, all unset by default (everything
+/// is kept).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRetention {
+    pub raw_messages: Option<String>,
+    pub outgoing_mail: Option<String>,
+    pub quarantine: Option<String>,
+    pub closed_tickets: Option<String>,
+    pub closed_tickets_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

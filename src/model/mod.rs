@@ -6,6 +6,7 @@
 
 mod connection;
 mod email;
+mod erasure;
 mod language;
 mod named;
 mod policy;
@@ -18,6 +19,7 @@ mod webhook;
 
 pub use connection::TlsMode;
 pub use email::{EmailAddress, NotAnAddress, no_reply_match};
+pub use erasure::TicketsOnErasure;
 pub use language::Language;
 pub use named::{Named, NotInSet, parse_named};
 pub use policy::{FieldChangePolicy, SenderPolicy, SpamPolicy};

@@ -109,6 +109,7 @@ impl Store {
             auto_reply_limit: i64::MAX,
             admission: Admission::default(),
             conversations: ConversationRules::default(),
+            retention: crate::config::RetentionRules::default(),
             routes: std::sync::Arc::default(),
             team_address: None,
             webhooks: std::sync::Arc::default(),

@@ -113,7 +113,9 @@ impl BatchLookup {
              FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
              WHERE m.duplicate_of IS NULL";
         let mut text = format!(
-            "{columns} AND m.raw_sha256 IN ({})",
+            // The partial index of first copies holds those whose raw
+            // bytes are kept (see migration 0015).
+            "{columns} AND m.raw_removed_at IS NULL AND m.raw_sha256 IN ({})",
             placeholders(1, raws.len())
         );
         if !ids.is_empty() {

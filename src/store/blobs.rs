@@ -16,6 +16,11 @@ pub(super) const BLOB_CHUNK: usize = 1 << 20;
 /// At most this many digests of contents stored ahead are remembered.
 const STORED_AHEAD_KEPT: usize = 10_000;
 
+/// Contents stored ahead that were first stored longer ago than this are
+/// dated anew (`refresh_old_contents`): well inside the collection's grace
+/// period of an hour, so that none is collected before its filing commits.
+const REFRESH_OLDER_THAN: chrono::Duration = chrono::Duration::minutes(20);
+
 /// Contents larger than this are looked up before being stored.
 const LOOK_BEFORE_SENDING: usize = 16 << 10;
 
@@ -32,14 +37,27 @@ impl Store {
         // Large contents are often stored already (ahead of filing, see
         // `store_contents_ahead`, or by an earlier copy): asking costs less
         // than sending them again.
-        if content.len() > LOOK_BEFORE_SENDING
-            && sql::query("SELECT 1 FROM blobs WHERE sha256 = $1")
+        //
+        // On PostgreSQL the look-up also holds the content (`FOR KEY
+        // SHARE`, as the foreign key check would) until this transaction
+        // commits: a collection of unreferenced contents that locked it
+        // first is waited for, and the content, gone by then, is stored
+        // again below; one that comes later skips it (see
+        // `retention/collect.rs`).
+        if content.len() > LOOK_BEFORE_SENDING {
+            let held = if tx.is_postgres() {
+                "SELECT 1 FROM blobs WHERE sha256 = $1 FOR KEY SHARE"
+            } else {
+                "SELECT 1 FROM blobs WHERE sha256 = $1"
+            };
+            if sql::query(held)
                 .bind(sha256)
                 .fetch_optional(&mut *tx)
                 .await?
                 .is_some()
-        {
-            return Ok(());
+            {
+                return Ok(());
+            }
         }
         Self::insert_blob(tx, sha256, content).await
     }
@@ -48,7 +66,18 @@ impl Store {
     /// left as it is); over `BLOB_CHUNK`, in chunks.
     async fn insert_blob(tx: &mut WriteTx, sha256: &str, content: &[u8]) -> Result<(), StoreError> {
         let chunked = content.len() > BLOB_CHUNK;
-        let inserted = sql::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        // On PostgreSQL the content, when stored already, is held as in
+        // `put_blob`, in the same statement.
+        let insert = if tx.is_postgres() {
+            "INSERT INTO blobs (sha256, size, content, created_at)
+             SELECT $1, $2, $3, $4
+             WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1 FOR KEY SHARE)
+             ON CONFLICT (sha256) DO NOTHING"
+        } else {
+            "INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (sha256) DO NOTHING"
+        };
+        let inserted = sql::query(insert)
             .bind(sha256)
             .bind(content.len() as i64)
             .bind(if chunked { &[][..] } else { content })
@@ -154,6 +183,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin_write_with(Durability::Deferred).await?;
+        Self::refresh_old_contents(&mut tx, contents).await?;
         Self::put_blobs(&mut tx, contents).await?;
         tx.commit().await?;
         let mut stored = self
@@ -165,6 +195,35 @@ impl Store {
             stored.clear();
         }
         stored.extend(contents.iter().map(|(sha256, _)| (*sha256).to_owned()));
+        Ok(())
+    }
+
+    /// Contents stored ahead are referred to only once their filing
+    /// commits, later: until then the collection's grace period (counted
+    /// from `created_at`) is all that keeps them. One stored long ago and
+    /// referred to by nothing any more (its message deleted by retention,
+    /// say) would have none, so it is dated anew. The update waits for a
+    /// collection that holds the content; the content, deleted by then, is
+    /// stored again by `put_blobs`.
+    async fn refresh_old_contents(
+        tx: &mut WriteTx,
+        contents: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        let mut digests: Vec<&str> = contents.iter().map(|(sha256, _)| *sha256).collect();
+        // One order for every instance: two updates cannot wait on each other.
+        digests.sort_unstable();
+        digests.dedup();
+        let text = format!(
+            "UPDATE blobs SET created_at = $1 WHERE created_at < $2 AND sha256 IN ({})",
+            sql::placeholders(3, digests.len())
+        );
+        let stale = (chrono::Utc::now() - REFRESH_OLDER_THAN)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut query = sql::query(&text).bind(now()).bind(stale);
+        for sha256 in digests {
+            query = query.bind(sha256);
+        }
+        query.execute(tx).await?;
         Ok(())
     }
 

@@ -166,7 +166,8 @@ impl Store {
             mail.push(
                 sqlx::query_as::<_, OutboxRow>(
                     "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256,
-                        o.status, o.attempts, o.last_error, o.created_at, t.key AS ticket
+                        o.status, o.attempts, o.last_error, o.created_at, t.key AS ticket,
+                        o.body_removed_at
                      FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id WHERE o.id = $1",
                 )
                 .bind(id)

@@ -375,7 +375,8 @@ impl Store {
         let row = sql::query(
             "SELECT m.id, t.key FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id
              WHERE m.id = (SELECT MIN(id) FROM (
-                 SELECT id FROM inbound_messages WHERE duplicate_of IS NULL AND raw_sha256 = $1
+                 SELECT id FROM inbound_messages
+                   WHERE duplicate_of IS NULL AND raw_removed_at IS NULL AND raw_sha256 = $1
                  UNION ALL
                  SELECT id FROM inbound_messages
                    WHERE duplicate_of IS NULL AND message_id = $2 AND body_sha256 = $3) AS firsts)",

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{RawRemoved, Store, StoreError};
 use crate::model::InboundOutcome;
 
 /// One received message as `mailgate messages` shows it.
@@ -23,6 +23,8 @@ pub struct MessageRecord {
     pub duplicate_of: Option<i64>,
     /// When it was last filed again (`messages retry`).
     pub retried_at: Option<String>,
+    /// When retention removed its raw bytes (`retention.raw_messages`).
+    pub raw_removed_at: Option<String>,
 }
 
 /// One retry of a message: what it was, what it became.
@@ -40,7 +42,8 @@ pub struct RetryRecord {
 }
 
 const MESSAGE_ROWS: &str = "SELECT m.id, m.received_at, m.source, m.mailbox, m.message_id, m.size,
-        m.outcome, m.reason, m.detail, t.key AS ticket, m.duplicate_of, m.retried_at
+        m.outcome, m.reason, m.detail, t.key AS ticket, m.duplicate_of, m.retried_at,
+        m.raw_removed_at
      FROM inbound_messages m LEFT JOIN tickets t ON t.id = m.ticket_id";
 
 impl Store {
@@ -91,13 +94,18 @@ impl Store {
         self.messages(outcome, None).await
     }
 
-    /// The raw bytes of a received message.
+    /// The raw bytes of a received message; [`StoreError::Invalid`] saying
+    /// so when retention removed them.
     pub async fn inbound_raw(&self, id: i64) -> Result<Vec<u8>, StoreError> {
-        let row = sqlx::query("SELECT raw_sha256 FROM inbound_messages WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))?;
+        let row =
+            sqlx::query("SELECT raw_sha256, raw_removed_at FROM inbound_messages WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))?;
+        if let Some(at) = row.try_get::<Option<String>, _>(1)? {
+            return Err(StoreError::Invalid(RawRemoved { id, at }.to_string()));
+        }
         let sha: String = row.try_get(0)?;
         self.blob(&sha).await
     }

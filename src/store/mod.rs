@@ -27,6 +27,7 @@ mod portal;
 mod quiet;
 mod refile;
 mod replies;
+mod retention;
 mod sql;
 mod starts;
 mod tickets;
@@ -38,7 +39,7 @@ use std::sync::Arc;
 use rand::RngCore;
 use sqlx::AnyPool;
 
-use crate::config::{ConversationRules, Routes};
+use crate::config::{ConversationRules, RetentionRules, Routes};
 
 pub use backend::{Backend, sqlite_file};
 pub use conversation::{
@@ -63,6 +64,9 @@ pub use portal::{LoginLink, LoginQueued, PortalSession, PortalTicket, StatusFilt
 pub use quiet::QuietReport;
 pub use refile::Retry;
 pub use replies::{CreatedTicket, ReplyPlanner};
+pub use retention::{
+    EMPTY_CONTENT, FileCompaction, MAINTAIN_EVERY, MaintenanceReport, RawRemoved, RuleCounts,
+};
 pub use starts::MailboxStart;
 pub use webhooks::{Delivery, DeliveryAttempt, Subscription};
 
@@ -78,6 +82,8 @@ pub struct Store {
     auto_reply_limit: i64,
     admission: Admission,
     conversations: ConversationRules,
+    /// How long what is stored is kept (`[retention]`).
+    retention: RetentionRules,
     /// Which queue, team address and assignee a new ticket gets.
     routes: Arc<Routes>,
     /// The default queue's team address (`tickets.team_address`).
@@ -170,6 +176,17 @@ impl Store {
     pub fn with_conversations(mut self, rules: ConversationRules) -> Self {
         self.conversations = rules;
         self
+    }
+
+    /// The same store, applying these retention rules when maintained.
+    pub fn with_retention(mut self, rules: RetentionRules) -> Self {
+        self.retention = rules;
+        self
+    }
+
+    /// The retention rules in effect.
+    pub fn retention(&self) -> &RetentionRules {
+        &self.retention
     }
 
     /// The same store, with every mail its filing plans kept in the outbox

@@ -43,12 +43,14 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: String,
     pub ticket: Option<String>,
+    /// When retention removed its body (`retention.outgoing_mail`).
+    pub body_removed_at: Option<String>,
 }
 
 /// The columns of an [`OutboxRow`], with the ticket's key.
 const OUTBOX_ROWS: &str =
     "SELECT o.id, o.kind, o.message_id, o.sender, o.recipients, o.raw_sha256, o.status,
-        o.attempts, o.last_error, o.created_at, t.key AS ticket
+        o.attempts, o.last_error, o.created_at, t.key AS ticket, o.body_removed_at
      FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id";
 
 /// Writing the outbox, inside the transaction that decided the mail.
@@ -115,12 +117,13 @@ impl Store {
     /// Mail that was given up on, queued to be sent again now (`mailgate
     /// outbox retry`): the one with `id`, or all of it. How many were.
     /// Its attempts stay counted; a transient failure past the retry period
-    /// gives it up again after this one try.
+    /// gives it up again after this one try. Mail whose body retention
+    /// removed cannot be sent again and is left as it is.
     pub async fn requeue_failed(&self, id: Option<i64>) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $1, claim = NULL,
                  claimed_until = NULL
-             WHERE status = 'failed' AND ($2 IS NULL OR id = $2)",
+             WHERE status = 'failed' AND body_removed_at IS NULL AND ($2 IS NULL OR id = $2)",
         )
         .bind(now())
         .bind(id)

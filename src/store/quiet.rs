@@ -116,7 +116,7 @@ impl Store {
         let mut done = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            if !self.hold_quiet_lock(&mut tx).await? {
+            if !self.hold_job_lock(&mut tx, QUIET_LOCK).await? {
                 return Ok(None);
             }
             let due = Self::due(&mut tx, step, from, &cutoff).await?;
@@ -142,16 +142,21 @@ impl Store {
         }
     }
 
-    /// PostgreSQL: this instance's turn, until the transaction ends. SQLite
-    /// has one instance.
-    async fn hold_quiet_lock(&self, tx: &mut WriteTx) -> Result<bool, StoreError> {
+    /// PostgreSQL: this instance's turn at the job of advisory lock `key`
+    /// (each job has its own), until the transaction ends. SQLite has one
+    /// instance.
+    pub(super) async fn hold_job_lock(
+        &self,
+        tx: &mut WriteTx,
+        key: i64,
+    ) -> Result<bool, StoreError> {
         if self.backend == Backend::Sqlite {
             return Ok(true);
         }
         let row = sql::query(
             "SELECT (CASE WHEN pg_try_advisory_xact_lock($1) THEN 1 ELSE 0 END)::bigint",
         )
-        .bind(QUIET_LOCK)
+        .bind(key)
         .fetch_one(tx)
         .await?;
         Ok(row.try_get::<i64>(0)? == 1)

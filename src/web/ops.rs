@@ -24,7 +24,13 @@ struct Ops {
     monitor: Arc<Monitor>,
     metrics: Option<PrometheusHandle>,
     leases: Option<Leases>,
+    /// The last sum of the stored bytes, and when it was taken.
+    stored_bytes: Arc<std::sync::Mutex<Option<(std::time::Instant, i64)>>>,
 }
+
+/// The stored bytes are summed again at most this often: the sum reads a
+/// row per content, too much for every scrape of a large database.
+const STORED_BYTES_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 pub fn router(
     store: Store,
@@ -41,6 +47,7 @@ pub fn router(
             monitor,
             metrics,
             leases,
+            stored_bytes: Arc::default(),
         })
 }
 
@@ -73,8 +80,9 @@ async fn readyz(State(ops): State<Ops>) -> Response {
     }
 }
 
-/// The metrics, with the outbox gauges read from the database now (any
-/// instance's sends count, so they cannot be kept in memory).
+/// The metrics, with the outbox gauges and the stored bytes read from the
+/// database now (any instance's sends and filings count, so they cannot be
+/// kept in memory).
 async fn metrics_text(State(ops): State<Ops>) -> Response {
     let Some(handle) = &ops.metrics else {
         return (
@@ -99,6 +107,29 @@ async fn metrics_text(State(ops): State<Ops>) -> Response {
                     / 1000.0
             });
         metrics::gauge!(names::OUTBOX_OLDEST).set(age.max(0.0));
+    }
+    let last = *ops
+        .stored_bytes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let bytes = match last {
+        Some((at, bytes)) if at.elapsed() < STORED_BYTES_EVERY => Some(bytes),
+        _ => match ops.store.stored_bytes().await {
+            Ok(bytes) => {
+                *ops.stored_bytes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((std::time::Instant::now(), bytes));
+                Some(bytes)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot sum the stored bytes");
+                last.map(|(_, bytes)| bytes)
+            }
+        },
+    };
+    if let Some(bytes) = bytes {
+        metrics::gauge!(names::STORED_BYTES).set(bytes as f64);
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -307,6 +307,83 @@ fn export_checks(dir: &Path, config: &Path) {
         err.contains("nothing is stored about nobody@example.org"),
         "{err}"
     );
+    zip_checks(dir, config, &out);
+}
+
+/// Every file of a folder, by its path under it with `/`.
+fn files_under(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut folders = vec![root.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let name = path.strip_prefix(root).unwrap().to_str().unwrap();
+                files.insert(name.replace('\\', "/"), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The same export as a `.zip`, read back by another program (Python's
+/// `zipfile`, which checks every file's CRC): the same files, byte for
+/// byte; not over an existing archive.
+fn zip_checks(dir: &Path, config: &Path, folder: &Path) {
+    let archive = dir.join("export.zip");
+    let (code, stdout, err) = mailgate(
+        config,
+        &[
+            "customers",
+            "export",
+            MARIE,
+            "--out",
+            archive.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("written to"), "{stdout}");
+    assert!(!dir.join("export.zip.partial").exists());
+    let unpacked = dir.join("unpacked");
+    let python = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             bad = z.testzip()\n\
+             assert bad is None, bad\n\
+             z.extractall(sys.argv[2])\n",
+            archive.to_str().unwrap(),
+            unpacked.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let (zipped, folder) = (files_under(&unpacked), files_under(folder));
+    assert_eq!(
+        zipped.keys().collect::<Vec<_>>(),
+        folder.keys().collect::<Vec<_>>()
+    );
+    assert!(zipped == folder, "the same bytes");
+    let (code, _, err) = mailgate(
+        config,
+        &[
+            "customers",
+            "export",
+            MARIE,
+            "--out",
+            archive.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 64, "{err}");
 }
 
 /// The export, a dry run, then the erasure with anonymised tickets.

@@ -11,14 +11,14 @@ use crate::store::sql::{self, WriteTx};
 const IDS_PER_STATEMENT: usize = 500;
 
 /// Arguments of a statement run once per chunk of ids.
-pub(super) fn ints(ids: &[i64]) -> Vec<sql::Arg<'static>> {
+pub(in crate::store) fn ints(ids: &[i64]) -> Vec<sql::Arg<'static>> {
     ids.iter().map(|id| sql::Arg::from(*id)).collect()
 }
 
 /// Runs `template` once per chunk of `ids`: `lead` binds `$1…`, the
 /// chunk the placeholders after them, which replace `{ids}`. The rows, or
 /// the count of rows changed.
-pub(super) async fn each_chunk(
+pub(in crate::store) async fn each_chunk(
     tx: &mut WriteTx,
     template: &str,
     lead: &[sql::Arg<'_>],
@@ -42,11 +42,11 @@ pub(super) async fn each_chunk(
 }
 
 /// The first column of every row, as ids.
-pub(super) fn ids_of(rows: &[sql::Row]) -> Result<Vec<i64>, StoreError> {
+pub(in crate::store) fn ids_of(rows: &[sql::Row]) -> Result<Vec<i64>, StoreError> {
     rows.iter().map(|r| r.try_get::<i64>(0)).collect()
 }
 
-pub(super) async fn select_ids(
+pub(in crate::store) async fn select_ids(
     tx: &mut WriteTx,
     template: &str,
     lead: &[sql::Arg<'_>],
@@ -56,7 +56,7 @@ pub(super) async fn select_ids(
     ids_of(&rows)
 }
 
-pub(super) async fn change(
+pub(in crate::store) async fn change(
     tx: &mut WriteTx,
     template: &str,
     lead: &[sql::Arg<'_>],
@@ -65,7 +65,7 @@ pub(super) async fn change(
     Ok(each_chunk(tx, template, lead, &ints(ids)).await?.1)
 }
 
-pub(super) fn sorted(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+pub(in crate::store) fn sorted(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
     ids.into_iter()
         .collect::<BTreeSet<_>>()
         .into_iter()

@@ -48,23 +48,7 @@ impl Store {
         let reported = &found.reported;
         let mut messages: BTreeSet<i64> = found.messages.iter().copied().collect();
         if delete {
-            let on_tickets = select_ids(
-                tx,
-                "SELECT id FROM inbound_messages WHERE ticket_id IN ({ids})",
-                &[],
-                reported,
-            )
-            .await?;
-            messages.extend(
-                select_ids(
-                    tx,
-                    "SELECT id FROM inbound_messages WHERE duplicate_of IN ({ids})",
-                    &[],
-                    &on_tickets,
-                )
-                .await?,
-            );
-            messages.extend(on_tickets);
+            messages.extend(Self::messages_on_tickets(tx, reported).await?);
         }
         let messages = sorted(messages);
 
@@ -130,6 +114,31 @@ impl Store {
             attachments: sorted(attachments),
             mail: sorted(mail),
         })
+    }
+
+    /// The messages filed on these tickets, with every copy of them.
+    pub(in crate::store) async fn messages_on_tickets(
+        tx: &mut WriteTx,
+        tickets: &[i64],
+    ) -> Result<Vec<i64>, StoreError> {
+        let on_tickets = select_ids(
+            tx,
+            "SELECT id FROM inbound_messages WHERE ticket_id IN ({ids})",
+            &[],
+            tickets,
+        )
+        .await?;
+        let mut messages: BTreeSet<i64> = select_ids(
+            tx,
+            "SELECT id FROM inbound_messages WHERE duplicate_of IN ({ids})",
+            &[],
+            &on_tickets,
+        )
+        .await?
+        .into_iter()
+        .collect();
+        messages.extend(on_tickets);
+        Ok(sorted(messages))
     }
 
     /// The contents (by digest) of the rows about to go.

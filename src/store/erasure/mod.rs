@@ -7,7 +7,7 @@
 //! `footprint.rs` finds the person's rows, `doomed.rs` what goes with them,
 //! `wipe.rs` wipes the SQLite file, `chunks.rs` and `text.rs` help.
 
-mod chunks;
+pub(super) mod chunks;
 mod doomed;
 mod footprint;
 mod text;
@@ -20,26 +20,7 @@ use super::{Store, StoreError, now};
 
 use chunks::{change, select_ids};
 
-/// What becomes of the tickets the person reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum TicketsOnErasure {
-    /// Kept for the team's statistics (key, status, fields, times), with
-    /// the texts the person wrote replaced by `[erased]`.
-    #[default]
-    Anonymise,
-    /// Deleted with everything hanging off them (comments of anyone,
-    /// history, messages, attachments, mail).
-    Delete,
-}
-
-impl TicketsOnErasure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketsOnErasure::Anonymise => "anonymise",
-            TicketsOnErasure::Delete => "delete",
-        }
-    }
-}
+pub use crate::model::TicketsOnErasure;
 
 /// What stands in place of a text the person wrote.
 pub const ERASED: &str = "[erased]";
@@ -103,18 +84,10 @@ impl Store {
         let email = erasure.email.trim().to_lowercase();
         let mut tx = self.begin_erasure().await?;
         let mut erased = Self::erase(&mut tx, &email, erasure).await;
-        if erased.is_ok() && self.sqlite_writer.is_some() {
-            // Foreign keys were not enforced (`begin_erasure`).
-            let broken = sql::query("PRAGMA foreign_key_check")
-                .fetch_all(&mut tx)
-                .await?;
-            if let Some(row) = broken.first() {
-                erased = Err(StoreError::Other(format!(
-                    "the erasure would leave {} row(s) referring to deleted ones (first in {}); nothing was changed",
-                    broken.len(),
-                    row.try_get::<String>(0)?
-                )));
-            }
+        if erased.is_ok()
+            && let Err(e) = self.check_foreign_keys(&mut tx, "erasure", None).await
+        {
+            erased = Err(e);
         }
         let done = match erased {
             Ok(report) if !erasure.dry_run => tx.commit().await.map(|()| report),
@@ -225,55 +198,15 @@ impl Store {
             .await?;
         counts.insert("webhook_deliveries", n);
         if delete {
-            let reported = &found.reported;
-            for sql in [
-                "UPDATE tickets SET follows_ticket_id = NULL WHERE follows_ticket_id IN ({ids})",
-                "UPDATE inbound_retries SET ticket_id = NULL WHERE ticket_id IN ({ids})",
-                "DELETE FROM ticket_events WHERE ticket_id IN ({ids})",
-                "DELETE FROM ticket_products WHERE ticket_id IN ({ids})",
-                "DELETE FROM ticket_watchers WHERE ticket_id IN ({ids})",
-                "DELETE FROM ticket_unrecognized WHERE ticket_id IN ({ids})",
-            ] {
-                change(tx, sql, &[], reported).await?;
-            }
-            let n = change(
-                tx,
-                "DELETE FROM comments WHERE ticket_id IN ({ids})",
-                &[],
-                reported,
-            )
-            .await?;
+            let n = Self::delete_ticket_parts(tx, &found.reported).await?;
             counts.insert("comments_deleted", n);
         }
-
-        // Messages: what refers to them first, copies before first copies.
-        for sql in [
-            "UPDATE comments SET inbound_message_id = NULL WHERE inbound_message_id IN ({ids})",
-            "UPDATE attachments SET inbound_message_id = NULL WHERE inbound_message_id IN ({ids})",
-            "DELETE FROM inbound_retries WHERE inbound_message_id IN ({ids})",
-            "DELETE FROM inbound_messages WHERE duplicate_of IS NOT NULL AND id IN ({ids})",
-        ] {
-            change(tx, sql, &[], &doomed.messages).await?;
-        }
-        let copies = change(
-            tx,
-            "DELETE FROM inbound_messages WHERE id IN ({ids})",
-            &[],
-            &doomed.messages,
-        )
-        .await?;
+        Self::delete_messages(tx, &doomed.messages).await?;
         counts.insert("messages", doomed.messages.len() as u64);
-        debug_assert!(copies <= doomed.messages.len() as u64);
 
         let erased: &[sql::Arg<'_>] = &[pseudonym.as_str().into(), ERASED.into()];
         if delete {
-            let n = change(
-                tx,
-                "DELETE FROM tickets WHERE id IN ({ids})",
-                &[],
-                &found.reported,
-            )
-            .await?;
+            let n = Self::delete_tickets_themselves(tx, &found.reported).await?;
             counts.insert("tickets_deleted", n);
         } else {
             // Key, status, fields and times stay for the team's figures.
@@ -355,5 +288,99 @@ impl Store {
             counts,
             file: None,
         })
+    }
+}
+
+/// What erasure and retention share: rows of tickets and messages deleted
+/// with what refers to them, and the foreign keys checked afterwards.
+impl Store {
+    /// Deletes what hangs off tickets about to be deleted (history,
+    /// products, watchers, unrecognised values, comments) and unlinks what
+    /// only points at them; how many comments went.
+    pub(in crate::store) async fn delete_ticket_parts(
+        tx: &mut WriteTx,
+        tickets: &[i64],
+    ) -> Result<u64, StoreError> {
+        for sql in [
+            "UPDATE tickets SET follows_ticket_id = NULL WHERE follows_ticket_id IN ({ids})",
+            "UPDATE inbound_retries SET ticket_id = NULL WHERE ticket_id IN ({ids})",
+            "DELETE FROM ticket_events WHERE ticket_id IN ({ids})",
+            "DELETE FROM ticket_products WHERE ticket_id IN ({ids})",
+            "DELETE FROM ticket_watchers WHERE ticket_id IN ({ids})",
+            "DELETE FROM ticket_unrecognized WHERE ticket_id IN ({ids})",
+        ] {
+            change(tx, sql, &[], tickets).await?;
+        }
+        change(
+            tx,
+            "DELETE FROM comments WHERE ticket_id IN ({ids})",
+            &[],
+            tickets,
+        )
+        .await
+    }
+
+    /// Deletes the ticket rows (after `delete_ticket_parts` and their
+    /// messages, attachments and mail); how many.
+    pub(in crate::store) async fn delete_tickets_themselves(
+        tx: &mut WriteTx,
+        tickets: &[i64],
+    ) -> Result<u64, StoreError> {
+        change(tx, "DELETE FROM tickets WHERE id IN ({ids})", &[], tickets).await
+    }
+
+    /// Deletes received messages (with every copy of them among `ids`):
+    /// what refers to them first, copies before first copies; how many.
+    pub(in crate::store) async fn delete_messages(
+        tx: &mut WriteTx,
+        ids: &[i64],
+    ) -> Result<u64, StoreError> {
+        for sql in [
+            "UPDATE comments SET inbound_message_id = NULL WHERE inbound_message_id IN ({ids})",
+            "UPDATE attachments SET inbound_message_id = NULL WHERE inbound_message_id IN ({ids})",
+            "DELETE FROM inbound_retries WHERE inbound_message_id IN ({ids})",
+            "DELETE FROM inbound_messages WHERE duplicate_of IS NOT NULL AND id IN ({ids})",
+        ] {
+            change(tx, sql, &[], ids).await?;
+        }
+        change(
+            tx,
+            "DELETE FROM inbound_messages WHERE id IN ({ids})",
+            &[],
+            ids,
+        )
+        .await
+    }
+
+    /// SQLite, in a transaction of `begin_erasure` (foreign keys not
+    /// enforced): fails when a row refers to one deleted, so that the
+    /// caller rolls back. `tables` limits the check to rows of these
+    /// tables (all when `None`). PostgreSQL enforces the keys itself.
+    pub(in crate::store) async fn check_foreign_keys(
+        &self,
+        tx: &mut WriteTx,
+        what: &str,
+        tables: Option<&[&str]>,
+    ) -> Result<(), StoreError> {
+        if self.sqlite_writer.is_none() {
+            return Ok(());
+        }
+        let statements: Vec<String> = match tables {
+            None => vec!["PRAGMA foreign_key_check".to_owned()],
+            Some(tables) => (tables.iter())
+                .map(|t| format!("PRAGMA foreign_key_check({t})"))
+                .collect(),
+        };
+        for statement in statements {
+            let broken = sql::query(statement).fetch_all(&mut *tx).await?;
+            if let Some(row) = broken.first() {
+                return Err(StoreError::Other(format!(
+                    "the {what} would leave {} row(s) referring to deleted ones (first in {}); nothing was changed",
+                    broken.len(),
+                    row.try_get::<String>(0)?
+                )));
+            }
+        }
+        Ok(())
     }
 }

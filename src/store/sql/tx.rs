@@ -84,6 +84,11 @@ impl WriteTx {
         Ok(WriteTx(Inner::Postgres(tx)))
     }
 
+    /// Whether this is a PostgreSQL transaction (row locks, `SKIP LOCKED`).
+    pub(in crate::store) fn is_postgres(&self) -> bool {
+        matches!(self.0, Inner::Postgres(_))
+    }
+
     pub(in crate::store) async fn commit(mut self) -> Result<(), StoreError> {
         match std::mem::replace(&mut self.0, Inner::Done) {
             Inner::Sqlite(mut writer, changes) => {
