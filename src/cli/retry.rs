@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::exit;
 use crate::intake;
 use crate::model::{InboundOutcome, SpamPolicy};
-use crate::store::{Filed, Retry, Store};
+use crate::store::{Filed, Retry, Store, StoreError};
 
 /// Which messages `messages retry` files again.
 #[derive(Debug, Clone, Copy)]
@@ -26,17 +26,23 @@ enum Retried {
     Failed(u8),
 }
 
+impl Retried {
+    /// What a failed read means for the retry: refused when the message
+    /// cannot be retried (unknown, its raw removed), failed otherwise.
+    fn after(e: &StoreError) -> Retried {
+        let status = failed(e);
+        if status == exit::DATAERR {
+            Retried::Refused
+        } else {
+            Retried::Failed(status)
+        }
+    }
+}
+
 async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: bool) -> Retried {
     let m = match store.message(id).await {
         Ok(m) => m,
-        Err(e) => {
-            let status = failed(&e);
-            return if status == exit::DATAERR {
-                Retried::Refused
-            } else {
-                Retried::Failed(status)
-            };
-        }
+        Err(e) => return Retried::after(&e),
     };
     let not_quarantined = |outcome: &str, ticket: Option<&str>| {
         eprintln!(
@@ -51,14 +57,7 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
     let raw = match store.inbound_raw(id).await {
         Ok(raw) => raw,
         // Removed by retention: nothing to decide again from.
-        Err(e) => {
-            let status = failed(&e);
-            return if status == exit::DATAERR {
-                Retried::Refused
-            } else {
-                Retried::Failed(status)
-            };
-        }
+        Err(e) => return Retried::after(&e),
     };
     if let Some(why) = header_only(&m, &raw) {
         eprintln!("mailgate: message {id} cannot be retried: {why}");
