@@ -487,6 +487,12 @@ class Daemon:
             f.seek(self.offset)
             return f.read().decode("utf-8", "replace")
 
+    def last_lines(self, n=12):
+        """The daemon's last log lines since its start, for a failure that
+        happens only on another machine (the work folder is gone there)."""
+        lines = self.log_since_start().splitlines()[-n:]
+        return "".join("\n    daemon: " + line[:400] for line in lines)
+
     def wait_connected(self, timeout=60):
         return wait_until(lambda: ('"connected"' in self.log_since_start()) or self.dead(), timeout,
                           0.05, "mailgate to connect")

@@ -35,18 +35,10 @@ impl Store {
     }
 }
 
-/// The log copied into the file and cut to nothing, tried again for a
-/// while: the checkpoint thread, woken by the erasure's commit, or another
-/// process's, may be copying it at the same moment, and then SQLite says
-/// busy at once.
+/// The log copied into the file and cut to nothing, tried for a few
+/// seconds (see `truncate_log_within`).
 fn truncate_log(writer: &sql::SqliteWriter) -> Result<bool, StoreError> {
-    for _ in 0..40 {
-        if writer.truncate_log()? {
-            return Ok(true);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Ok(false)
+    writer.truncate_log_within(std::time::Duration::from_secs(5))
 }
 
 /// Whether a file holds `email` in any case, read a few megabytes at a time.

@@ -175,21 +175,38 @@ impl Store {
         Some(sizes(&file))
     }
 
+    /// SQLite: the file rewritten without its free pages whatever its
+    /// size (`mailgate maintain --vacuum`), then its log cut. Takes as
+    /// long as copying the file, and filing waits meanwhile. `before` is
+    /// the size to report as the starting one (the run's, when it came
+    /// first). `None` on PostgreSQL.
+    pub async fn rewrite_file(&self, before: Option<u64>) -> Option<FileCompaction> {
+        self.compact_file(before, true).await
+    }
+
     /// SQLite, after a run: the log copied into the file and cut, then the
     /// file rewritten when enough of it is free and it is small enough for
-    /// that to be quick. The run is committed: a failure here is logged.
-    pub(super) async fn compact_file(&self, before: Option<u64>) -> Option<FileCompaction> {
+    /// that to be quick (or `always`). The run is committed: a failure
+    /// here is logged.
+    pub(super) async fn compact_file(
+        &self,
+        before: Option<u64>,
+        always: bool,
+    ) -> Option<FileCompaction> {
         let writer = self.sqlite_writer.as_ref()?;
         let writer = writer.lock().await;
         let file = writer.file()?;
         let before = before.unwrap_or_else(|| sizes(&file));
         let mut vacuumed = false;
         let worth = (|| {
-            Ok::<_, StoreError>(worth_vacuuming(
-                writer.pragma("page_count")?,
-                writer.pragma("freelist_count")?,
-                writer.pragma("page_size")?,
-            ))
+            Ok::<_, StoreError>(
+                always
+                    || worth_vacuuming(
+                        writer.pragma("page_count")?,
+                        writer.pragma("freelist_count")?,
+                        writer.pragma("page_size")?,
+                    ),
+            )
         })();
         match worth {
             Ok(true) => match writer.run("VACUUM") {
@@ -199,23 +216,14 @@ impl Store {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the SQLite file's free pages"),
         }
-        // The checkpoint thread, woken by the run's commits, may be
-        // copying the log at the same moment: SQLite then says busy at
-        // once, so this is tried again for a while.
-        let mut log_truncated = false;
-        for _ in 0..40 {
-            match writer.truncate_log() {
-                Ok(true) => {
-                    log_truncated = true;
-                    break;
-                }
-                Ok(false) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the SQLite log was not cut after maintenance");
-                    break;
-                }
+        // Bounded: filing waits for the writer meanwhile.
+        let log_truncated = match writer.truncate_log_within(std::time::Duration::from_secs(2)) {
+            Ok(cut) => cut,
+            Err(e) => {
+                tracing::warn!(error = %e, "the SQLite log was not cut after maintenance");
+                false
             }
-        }
+        };
         Some(FileCompaction {
             bytes_before: before,
             bytes_after: sizes(&file),

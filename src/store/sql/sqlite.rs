@@ -36,6 +36,12 @@ pub(in crate::store) struct SqliteWriter {
     pub(super) after_transaction: Option<String>,
 }
 
+/// The connections' busy_timeout (`SQLITE_CONNECTION`), as a duration.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long one try at cutting the log waits for readers and writers.
+const TRUNCATE_TRY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// How long writing must have stopped before the log file is truncated.
 const QUIET_BEFORE_TRUNCATE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -124,9 +130,35 @@ impl SqliteWriter {
     }
 
     /// Copies the whole log into the database file and cuts the log to
-    /// nothing, waiting for readers (busy_timeout); false when a reader
-    /// of another process kept part of it.
-    pub(in crate::store) fn truncate_log(&self) -> Result<bool, StoreError> {
+    /// nothing, trying again for at most `limit`; false when a reader on
+    /// an older snapshot or another process's writer kept part of it all
+    /// that time.
+    ///
+    /// Each try waits `TRUNCATE_TRY` at most, not the connection's
+    /// busy_timeout: a TRUNCATE checkpoint waits in the busy handler for
+    /// every reader and writer, and 40 tries of 5 s once held the writer
+    /// (and so all filing) for 200 s behind another process's lock. The
+    /// checkpoint thread, woken by a commit, may also be copying the log
+    /// at the same moment; the next try finds it done.
+    pub(in crate::store) fn truncate_log_within(
+        &self,
+        limit: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let deadline = std::time::Instant::now() + limit;
+        self.conn.busy_timeout(TRUNCATE_TRY).map_err(from_sqlite)?;
+        let cut = loop {
+            match self.truncate_log_once() {
+                Ok(false) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                done => break done,
+            }
+        };
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(from_sqlite)?;
+        cut
+    }
+
+    fn truncate_log_once(&self) -> Result<bool, StoreError> {
         let (busy, log, copied): (i64, i64, i64) = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -218,5 +250,40 @@ mod tests {
             .query_row("SELECT length(d) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(size, 4 << 20, "the content is in the database file");
+    }
+
+    #[test]
+    fn cutting_the_log_gives_up_in_its_limit_when_another_connection_pins_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = SqliteWriter::open(&path).unwrap();
+        writer
+            .conn
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+            .unwrap();
+        // Another process's writer lock (BEGIN EXCLUSIVE), as in the chaos
+        // suite: each try waits for it, so only the limit ends the wait.
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let started = std::time::Instant::now();
+        let cut = writer
+            .truncate_log_within(std::time::Duration::from_millis(300))
+            .unwrap();
+        let waited = started.elapsed();
+        assert!(!cut, "the log was cut under another connection's lock");
+        // One try of the connection's busy_timeout alone would be 5 s.
+        assert!(waited < BUSY_TIMEOUT, "waited {waited:?}");
+        other.execute_batch("COMMIT").unwrap();
+        assert!(
+            writer
+                .truncate_log_within(std::time::Duration::from_secs(5))
+                .unwrap(),
+            "the log was not cut once the lock went"
+        );
+        let timeout: i64 = writer
+            .conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(timeout, 5000, "the writer's busy_timeout was not put back");
     }
 }
