@@ -1,6 +1,6 @@
-//! `mailgate maintain [--dry-run] [--json]`: the retention rules applied
-//! now and unreferenced contents collected (what the daemon does once a
-//! day), with what was removed printed.
+//! `mailgate maintain [--dry-run] [--vacuum] [--json]`: the retention rules
+//! applied now and unreferenced contents collected (what the daemon does
+//! once a day), with what was removed printed.
 
 use crate::config::Settings;
 use crate::exit::{self, store_failure};
@@ -11,6 +11,12 @@ pub(super) struct MaintainArgs {
     /// Say what would be removed; nothing is written.
     #[arg(long)]
     dry_run: bool,
+    /// SQLite: rewrite the database file afterwards whatever its size, so
+    /// that the space freed goes back to the file system (takes as long as
+    /// copying the file; filing waits meanwhile). Without it the file is
+    /// rewritten only when it is under 512 MiB and a quarter free.
+    #[arg(long, conflicts_with = "dry_run")]
+    vacuum: bool,
     /// One JSON object.
     #[arg(long)]
     json: bool,
@@ -22,14 +28,21 @@ pub(super) async fn execute(settings: &Settings, args: &MaintainArgs) -> u8 {
         Err(status) => return status,
     };
     let done = store.maintain(chrono::Utc::now(), args.dry_run).await;
-    store.close().await;
-    let report = match done {
+    let mut report = match done {
         Ok(report) => report,
         Err(e) => {
+            store.close().await;
             eprintln!("mailgate: {e}");
             return store_failure(&e);
         }
     };
+    if args.vacuum && report.skipped.is_none() {
+        let before = report.file.as_ref().map(|f| f.bytes_before);
+        if let Some(file) = store.rewrite_file(before).await {
+            report.file = Some(file);
+        }
+    }
+    store.close().await;
     if args.json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {

@@ -626,8 +626,8 @@ async fn one_run_across_two_instances_on_postgres() {
     db.drop_pg().await;
 }
 
-/// The command: what a dry run would do, the JSON report, and a removed
-/// raw message that says so.
+/// The command: what a dry run would do, the JSON report, `--vacuum`,
+/// `check`'s line, and a removed raw message that says so.
 async fn command_story(url: &str) {
     let settings = retention_settings(url);
     let store = mailgate::wiring::open_store(&settings).await.unwrap();
@@ -653,6 +653,24 @@ async fn command_story(url: &str) {
         report["counts"]["raw_messages"], 0,
         "nothing is 90 days old"
     );
+    // `check` says the rules and that a run finished.
+    let (_, out, err) = mailgate(&config, &["check"], None);
+    let line = out
+        .lines()
+        .find(|l| l.contains("retention:"))
+        .unwrap_or_else(|| panic!("no retention line: {out}{err}"));
+    assert!(
+        line.contains("raw_messages 90d, quarantine 30d; last maintained "),
+        "{line}"
+    );
+    // `--vacuum` rewrites a SQLite file whatever its size.
+    let (code, out, err) = mailgate(&config, &["maintain", "--vacuum"], None);
+    assert_eq!(code, 0, "{err}");
+    if url.starts_with("sqlite:") {
+        assert!(out.contains("after (rewritten)\n"), "{out}");
+    } else {
+        assert!(!out.contains("database file:"), "{out}");
+    }
 
     // A raw removed by the rule: `messages show --raw` says so.
     store

@@ -13,8 +13,8 @@
 //! refresh token is saved). The network parts are thin; the verdicts and
 //! hints are pure functions, tested without a network in the module of
 //! each dependency: `config.rs`, `database.rs`, `imap.rs` (with
-//! `capabilities.rs` and `folders.rs`), `local.rs`, `smtp.rs`; `report.rs`
-//! prints the items and gives the exit status.
+//! `capabilities.rs` and `folders.rs`), `local.rs`, `smtp.rs`,
+//! `retention.rs`; `report.rs` prints the items and gives the exit status.
 
 mod capabilities;
 mod config;
@@ -24,6 +24,7 @@ mod hints;
 mod imap;
 mod local;
 mod report;
+mod retention;
 mod smtp;
 
 use std::path::Path;
@@ -40,6 +41,7 @@ pub use imap::{ImapStage, imap_failure, server_says};
 pub use local::{maildir_items, outbox_item};
 use report::Output;
 pub use report::{FAILED, Item, Report, Status, format_item};
+pub use retention::{LastRun, retention_item};
 pub use smtp::{SmtpStage, smtp_hint};
 
 /// What `mailgate check` was asked for.
@@ -121,6 +123,18 @@ pub async fn check_all(settings: &Settings, options: Options, report: &mut Repor
         };
         imap::check_mailbox(m, options, watched, report).await;
     }
+    let last = match &store {
+        Some(store) => match store.last_maintenance().await {
+            Ok(Some((at, bytes_reclaimed))) => LastRun::Finished {
+                at,
+                bytes_reclaimed,
+            },
+            Ok(None) => LastRun::Never,
+            Err(_) => LastRun::Unknown,
+        },
+        None => LastRun::Unknown,
+    };
+    report.push(retention_item(&settings.retention, &last));
     if let Some(store) = store {
         store.close().await;
     }

@@ -20,6 +20,7 @@ mod rules;
 mod tickets;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row as _;
 
 use super::sql::{self, WriteTx};
 use super::{Store, StoreError};
@@ -200,6 +201,23 @@ impl Store {
         }
     }
 
+    /// When the last run (not a dry run) finished, as stored, and the
+    /// bytes it reclaimed; `None` before the first. For `mailgate check`.
+    pub async fn last_maintenance(&self) -> Result<Option<(String, u64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT finished_at, bytes_reclaimed FROM maintenance_runs
+             WHERE finished_at IS NOT NULL AND dry_run = 0
+             ORDER BY finished_at DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let bytes: i64 = row.try_get(1)?;
+            Ok((row.try_get(0)?, u64::try_from(bytes).unwrap_or(0)))
+        })
+        .transpose()
+    }
+
     /// Maintains the database when the last finished run is a day old (or
     /// there is none) and no other instance is at it; `None` otherwise.
     pub async fn maintain_if_due(
@@ -315,7 +333,7 @@ impl Store {
         .execute(&mut tx)
         .await?;
         tx.commit().await?;
-        report.file = self.compact_file(before).await;
+        report.file = self.compact_file(before, false).await;
         Ok(report)
     }
 
