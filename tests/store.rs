@@ -562,6 +562,60 @@ fn write_config(dir: &Path, database_url: &str, extra: &str) -> std::path::PathB
     path
 }
 
+/// A folder larger than a batch (64 messages a transaction): every message
+/// gets its line, a copy in the same batch is a duplicate, and a reply
+/// filed in the batch of its original becomes a comment on it.
+#[test]
+fn ingest_files_a_large_folder_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("sqlite://{}/m.db", dir.path().display()),
+        "",
+    );
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let request = |n: usize| {
+        format!(
+            "From: client{n}@acme.fr\nTo: support@example.com\nSubject: Demande {n}\n\
+             Message-ID: <bulk-{n}@acme.fr>\n\nBonjour, question {n}.\n"
+        )
+    };
+    for n in 0..150 {
+        std::fs::write(inbox.join(format!("{n:03}.eml")), request(n)).unwrap();
+    }
+    std::fs::write(inbox.join("150.eml"), request(140)).unwrap();
+    std::fs::write(
+        inbox.join("151.eml"),
+        "From: client130@acme.fr\nTo: support@example.com\nSubject: Re: Demande 130\n\
+         Message-ID: <bulk-reply@acme.fr>\nIn-Reply-To: <bulk-130@acme.fr>\n\nMerci.\n",
+    )
+    .unwrap();
+
+    let (code, out, err) = mailgate(&config, &["ingest", inbox.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 152, "{out}");
+    assert_eq!(
+        lines.iter().filter(|l| l.ends_with(" created")).count(),
+        150,
+        "{out}"
+    );
+    assert!(lines[0].ends_with("000.eml: SUP-1 created"), "{out}");
+    assert!(
+        lines[150].contains("150.eml: duplicate of message"),
+        "{out}"
+    );
+    assert!(lines[151].ends_with("151.eml: comment on SUP-131"), "{out}");
+    let (code, out, _) = mailgate(
+        &config,
+        &["tickets", "list", "--json", "--limit", "200"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 150);
+}
+
 #[test]
 fn ingest_files_folders_and_stdin_then_lists_json() {
     let dir = tempfile::tempdir().unwrap();

@@ -115,6 +115,23 @@ fn exit_status(filed: &Filed) -> u8 {
     }
 }
 
+/// Messages filed in one transaction: a batch costs one durable commit
+/// instead of one per message (the commit's fsync, and on SQLite the
+/// log's checkpoint, are most of the cost of filing one message).
+const BATCH_MESSAGES: usize = 64;
+
+/// A batch is filed once its messages hold this many bytes, so that memory
+/// stays bounded whatever the folder's size.
+const BATCH_BYTES: usize = 16 << 20;
+
+/// A message read and decided, waiting for its batch to be filed.
+struct Decided {
+    label: String,
+    source: SourceKind,
+    raw: Vec<u8>,
+    decision: Decision,
+}
+
 /// Files each message and prints one line per message. The exit status is
 /// the worst of the messages': 75 when the database was unavailable (the
 /// MTA retries), 65 when a message was refused without an answer from
@@ -135,6 +152,8 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
     };
     let mut status = exit::OK;
     let mut stdout = std::io::stdout().lock();
+    let mut batch: Vec<Decided> = Vec::new();
+    let mut batch_bytes = 0;
     for input in inputs(&args.paths) {
         let (label, source) = (input.label.clone(), input.source);
         let raw = match input.read() {
@@ -152,27 +171,72 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
             let _ = writeln!(stdout, "{value}");
             continue;
         };
-        let inbound = Inbound {
+        batch_bytes += raw.len();
+        batch.push(Decided {
+            label,
             source,
-            mailbox,
-            uidvalidity: None,
-            uid: None,
-            raw: &raw,
-            digest: None,
-        };
-        match store.file_message(&inbound, &decision).await {
-            Ok(filed) => {
-                let _ = writeln!(stdout, "{label}: {filed}");
-                status = status.max(exit_status(&filed));
-            }
-            Err(e) => {
-                eprintln!("mailgate: {label}: not filed, {e}");
-                status = status.max(store_failure(&e));
-            }
+            raw,
+            decision,
+        });
+        if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
+            status = status.max(file_batch(store, mailbox, &batch, &mut stdout).await);
+            batch.clear();
+            batch_bytes = 0;
         }
     }
     if let Some(store) = store {
+        if !batch.is_empty() {
+            status = status.max(file_batch(&store, mailbox, &batch, &mut stdout).await);
+        }
         store.close().await;
+    }
+    status
+}
+
+/// Files a batch in one transaction and prints a line per message; the
+/// worst exit status of its messages. Past a message that failed (the
+/// transaction committed what came before it), the rest are filed one by
+/// one, so that each gets its own line and status.
+async fn file_batch(
+    store: &crate::store::Store,
+    mailbox: Option<&str>,
+    batch: &[Decided],
+    stdout: &mut impl Write,
+) -> u8 {
+    fn inbound<'a>(m: &'a Decided, mailbox: Option<&'a str>) -> Inbound<'a> {
+        Inbound {
+            source: m.source,
+            mailbox,
+            uidvalidity: None,
+            uid: None,
+            raw: &m.raw,
+            digest: None,
+        }
+    }
+    let messages: Vec<(Inbound<'_>, &Decision)> = batch
+        .iter()
+        .map(|m| (inbound(m, mailbox), &m.decision))
+        .collect();
+    let (filed, error) = store.file_messages(&messages).await;
+    let mut status = exit::OK;
+    for (filed, m) in filed.iter().zip(batch) {
+        let _ = writeln!(stdout, "{}: {filed}", m.label);
+        status = status.max(exit_status(filed));
+    }
+    if error.is_none() {
+        return status;
+    }
+    for m in &batch[filed.len()..] {
+        match store.file_message(&inbound(m, mailbox), &m.decision).await {
+            Ok(filed) => {
+                let _ = writeln!(stdout, "{}: {filed}", m.label);
+                status = status.max(exit_status(&filed));
+            }
+            Err(e) => {
+                eprintln!("mailgate: {}: not filed, {e}", m.label);
+                status = status.max(store_failure(&e));
+            }
+        }
     }
     status
 }
