@@ -13,6 +13,8 @@ mod footprint;
 mod text;
 mod wipe;
 
+pub(in crate::store) use wipe::purge_search_index;
+
 use std::collections::BTreeMap;
 
 use super::sql::{self, WriteTx};

@@ -1,5 +1,6 @@
-//! The SQLite file wiped after an erasure: its log copied in and cut, and
-//! the file rewritten when the address lingers in its free pages.
+//! The SQLite file wiped after an erasure: the search index merged (so
+//! that no entry of the erased texts stays in it), its log copied in and
+//! cut, and the file rewritten when the address lingers in its free pages.
 
 use crate::store::sql;
 use crate::store::{Store, StoreError};
@@ -7,8 +8,9 @@ use crate::store::{Store, StoreError};
 use super::FileWipe;
 
 impl Store {
-    /// After an erasure on SQLite: the log copied into the file and cut,
-    /// then the file searched for the address; found (in free space the
+    /// After an erasure on SQLite: the search index merged whole (see
+    /// [`purge_search_index`]), the log copied into the file and cut, then
+    /// the file searched for the address; found (in free space the
     /// erasure did not write), the file is rewritten (`VACUUM`). Runs on
     /// the caller's thread, a command's: `VACUUM` takes as long as copying
     /// the file.
@@ -16,6 +18,7 @@ impl Store {
         writer: &sql::SqliteWriter,
         email: &str,
     ) -> Result<FileWipe, StoreError> {
+        purge_search_index(writer)?;
         let mut wipe = FileWipe {
             log_truncated: truncate_log(writer)?,
             vacuumed: false,
@@ -33,6 +36,21 @@ impl Store {
         }
         Ok(wipe)
     }
+}
+
+/// Merges the search index into one segment, which drops every entry
+/// marked deleted (migration 0018: a deleted row's entries are marked, not
+/// removed, and stay in older segments until a merge), with
+/// `secure_delete` on so that the freed pages are overwritten. Takes as
+/// long as rewriting the index: for an erasure, or a retention run that
+/// anonymised or deleted tickets, not for every deletion.
+pub(in crate::store) fn purge_search_index(writer: &sql::SqliteWriter) -> Result<(), StoreError> {
+    let before = writer.pragma("secure_delete")?;
+    let merged = writer.run(
+        "PRAGMA secure_delete = ON; INSERT INTO ticket_search (ticket_search) VALUES ('optimize');",
+    );
+    writer.run(&format!("PRAGMA secure_delete = {before}"))?;
+    merged
 }
 
 /// The log copied into the file and cut to nothing, tried for a few

@@ -333,7 +333,9 @@ impl Store {
         .execute(&mut tx)
         .await?;
         tx.commit().await?;
-        report.file = self.compact_file(before, false).await;
+        report.file = self
+            .compact_file(before, report.counts.closed_tickets > 0, false)
+            .await;
         Ok(report)
     }
 
