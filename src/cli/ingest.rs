@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::exit::{self, store_failure};
 use crate::intake::{self, Decision};
 use crate::source::maildir;
-use crate::store::{Filed, Inbound, SourceKind};
+use crate::store::{Filed, Inbound, SourceKind, StoreError};
 
 // The help of `ingest` is the doc comment of `Command::Ingest`.
 #[derive(clap::Args)]
@@ -194,9 +194,11 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
 }
 
 /// Files a batch in one transaction and prints a line per message; the
-/// worst exit status of its messages. Past a message that failed (the
-/// transaction committed what came before it), the rest are filed one by
-/// one, so that each gets its own line and status.
+/// worst exit status of its messages. `Store::file_messages` files what
+/// precedes a message that fails (it retries the batch one by one): that
+/// one is reported, and what follows it is filed as a batch again. While
+/// the database is unavailable, every message left is reported as not
+/// filed, without trying each (an MTA retries them all).
 async fn file_batch(
     store: &crate::store::Store,
     mailbox: Option<&str>,
@@ -213,29 +215,31 @@ async fn file_batch(
             digest: None,
         }
     }
-    let messages: Vec<(Inbound<'_>, &Decision)> = batch
-        .iter()
-        .map(|m| (inbound(m, mailbox), &m.decision))
-        .collect();
-    let (filed, error) = store.file_messages(&messages).await;
     let mut status = exit::OK;
-    for (filed, m) in filed.iter().zip(batch) {
-        let _ = writeln!(stdout, "{}: {filed}", m.label);
-        status = status.max(exit_status(filed));
-    }
-    if error.is_none() {
-        return status;
-    }
-    for m in &batch[filed.len()..] {
-        match store.file_message(&inbound(m, mailbox), &m.decision).await {
-            Ok(filed) => {
-                let _ = writeln!(stdout, "{}: {filed}", m.label);
-                status = status.max(exit_status(&filed));
-            }
-            Err(e) => {
-                eprintln!("mailgate: {}: not filed, {e}", m.label);
-                status = status.max(store_failure(&e));
-            }
+    let mut rest = batch;
+    while !rest.is_empty() {
+        let messages: Vec<(Inbound<'_>, &Decision)> = rest
+            .iter()
+            .map(|m| (inbound(m, mailbox), &m.decision))
+            .collect();
+        let (filed, error) = store.file_messages(&messages).await;
+        for (filed, m) in filed.iter().zip(rest) {
+            let _ = writeln!(stdout, "{}: {filed}", m.label);
+            status = status.max(exit_status(filed));
+        }
+        let Some(e) = error else { break };
+        let failed = if matches!(e, StoreError::Unavailable(_)) {
+            &rest[filed.len().min(rest.len())..]
+        } else {
+            &rest[filed.len().min(rest.len())..(filed.len() + 1).min(rest.len())]
+        };
+        for m in failed {
+            eprintln!("mailgate: {}: not filed, {e}", m.label);
+        }
+        status = status.max(store_failure(&e));
+        rest = &rest[(filed.len() + failed.len()).min(rest.len())..];
+        if failed.is_empty() {
+            break;
         }
     }
     status
