@@ -124,6 +124,13 @@ const BATCH_MESSAGES: usize = 64;
 /// stays bounded whatever the folder's size.
 const BATCH_BYTES: usize = 16 << 20;
 
+/// On PostgreSQL without autovacuum, the statistics are refreshed
+/// (`ANALYZE`) once this many messages are filed, then every
+/// `ANALYZE_EVERY`: plans made on nearly empty tables would otherwise stay
+/// (see `Store::autovacuum`).
+const ANALYZE_FIRST: usize = 1_000;
+const ANALYZE_EVERY: usize = 20_000;
+
 /// A message read and decided, waiting for its batch to be filed.
 struct Decided {
     label: String,
@@ -154,6 +161,11 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let mut batch: Vec<Decided> = Vec::new();
     let mut batch_bytes = 0;
+    let analyze = match &store {
+        Some(store) => matches!(store.autovacuum().await, Ok(Some(false))),
+        None => false,
+    };
+    let (mut filed, mut analyze_at) = (0, ANALYZE_FIRST);
     for input in inputs(&args.paths) {
         let (label, source) = (input.label.clone(), input.source);
         let raw = match input.read() {
@@ -180,8 +192,15 @@ pub(super) async fn execute(settings: &Settings, args: &IngestArgs) -> u8 {
         });
         if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
             status = status.max(file_batch(store, mailbox, &batch, &mut stdout).await);
+            filed += batch.len();
             batch.clear();
             batch_bytes = 0;
+            if analyze && filed >= analyze_at {
+                analyze_at = filed + ANALYZE_EVERY;
+                if let Err(e) = store.analyze().await {
+                    eprintln!("mailgate: ANALYZE failed (filing goes on): {e}");
+                }
+            }
         }
     }
     if let Some(store) = store {

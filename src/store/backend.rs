@@ -203,6 +203,35 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    /// PostgreSQL: whether the server runs autovacuum; `None` on SQLite.
+    ///
+    /// Without it no table's statistics are ever refreshed, and a session
+    /// keeps the plans it made while the tables were empty: the foreign key
+    /// checks on `blobs` then read the whole table for every row filed, and
+    /// filing 100,000 messages slowed to 13 msg/s at 47,000 (128 msg/s
+    /// right after an `ANALYZE`).
+    pub async fn autovacuum(&self) -> Result<Option<bool>, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        use sqlx::Row as _;
+        let on: String = sqlx::query("SELECT current_setting('autovacuum')")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(Some(on == "on"))
+    }
+
+    /// PostgreSQL: refreshes the statistics of every table (`ANALYZE`),
+    /// which also makes every session plan its statements again; nothing
+    /// on SQLite. What autovacuum does by itself, for servers without it.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The file of a `sqlite:` URL.

@@ -23,6 +23,9 @@ pub(super) async fn check_database(settings: &Settings, report: &mut Report) -> 
     match opened {
         Ok(Ok(store)) => {
             report.push(Item::pass(&subject, "connected, schema up to date"));
+            if let Ok(Some(false)) = store.autovacuum().await {
+                report.push(autovacuum_off());
+            }
             return Some(store);
         }
         Ok(Err(e)) => report.push(Item::fail(&subject, e.to_string(), database_hint(&e))),
@@ -36,6 +39,17 @@ pub(super) async fn check_database(settings: &Settings, report: &mut Report) -> 
         )),
     }
     None
+}
+
+/// PostgreSQL without autovacuum: works, but slows as it grows.
+fn autovacuum_off() -> Item {
+    Item::warn(
+        "database autovacuum",
+        "off on this PostgreSQL server: statistics are never refreshed, and filing slows \
+         as the tables grow (the daily maintenance runs ANALYZE, which is not enough \
+         during a large import)",
+        "turn autovacuum on (postgresql.conf), or run ANALYZE after importing many messages",
+    )
 }
 
 /// What to do about a database that cannot be opened.

@@ -336,6 +336,13 @@ impl Store {
         report.file = self
             .compact_file(before, report.counts.closed_tickets > 0, false)
             .await;
+        // PostgreSQL's statistics, for servers without autovacuum (see
+        // `Store::autovacuum`); the run is recorded, so a failure is logged.
+        if let Ok(Some(false)) = self.autovacuum().await
+            && let Err(e) = self.analyze().await
+        {
+            tracing::warn!(error = %e, "ANALYZE after maintenance failed");
+        }
         Ok(report)
     }
 
