@@ -222,8 +222,12 @@ impl Store {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the SQLite file's free pages"),
         }
-        // Bounded: filing waits for the writer meanwhile.
-        let log_truncated = match writer.truncate_log_within(std::time::Duration::from_secs(2)) {
+        // Bounded: filing waits for the writer meanwhile. After a VACUUM
+        // the log holds the whole file, and the checkpoint thread may be
+        // copying it for seconds (a 1.2 GB file was left with a 1.2 GB log
+        // under the 2 s limit): the VACUUM held the writer longer already.
+        let limit = std::time::Duration::from_secs(if vacuumed { 30 } else { 2 });
+        let log_truncated = match writer.truncate_log_within(limit) {
             Ok(cut) => cut,
             Err(e) => {
                 tracing::warn!(error = %e, "the SQLite log was not cut after maintenance");
