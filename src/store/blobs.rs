@@ -217,8 +217,7 @@ impl Store {
             "UPDATE blobs SET created_at = $1 WHERE created_at < $2 AND sha256 IN ({})",
             sql::placeholders(3, digests.len())
         );
-        let stale = (chrono::Utc::now() - REFRESH_OLDER_THAN)
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let stale = super::stored_time(chrono::Utc::now() - REFRESH_OLDER_THAN);
         let mut query = sql::query(&text).bind(now()).bind(stale);
         for sha256 in digests {
             query = query.bind(sha256);

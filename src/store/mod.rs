@@ -119,9 +119,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The time as stored: RFC 3339 in UTC, to the millisecond.
+/// The time now, as stored (see [`stored_time`]).
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    stored_time(chrono::Utc::now())
+}
+
+/// A time as stored: RFC 3339 in UTC, to the millisecond, so that stored
+/// times compare as text.
+fn stored_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A tracking token: 160 random bits from the OS generator, in hex. Not

@@ -160,8 +160,9 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<ClaimedMail>, StoreError> {
         let now = now();
-        let until = (chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default())
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let until = super::stored_time(
+            chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default(),
+        );
         // The instance first: another instance sees whether the claimer
         // is still alive.
         let claim = format!("{} {}", self.instance, tracking_token());
@@ -250,10 +251,7 @@ impl Store {
                 .bind(now()),
                 Attempt::Failed { error, retry_at } => {
                     let (status, next) = match retry_at {
-                        Some(at) => (
-                            OutboxStatus::Pending.as_str(),
-                            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                        ),
+                        Some(at) => (OutboxStatus::Pending.as_str(), super::stored_time(*at)),
                         None => (OutboxStatus::Failed.as_str(), now()),
                     };
                     sql::query(

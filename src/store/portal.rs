@@ -4,17 +4,12 @@
 //! tickets a page at a time. Every function takes the time it runs at, so
 //! that tests can move the clock.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::Row as _;
 
 use super::sql;
-use super::{OutgoingMail, Store, StoreError};
+use super::{OutgoingMail, Store, StoreError, stored_time};
 use crate::model::{Named, SenderPolicy, TicketStatus};
-
-/// A time as stored (RFC 3339, UTC, milliseconds): compared as text.
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// A sign-in link to write, with the mail that carries it.
 #[derive(Debug, Clone)]
@@ -126,8 +121,8 @@ impl Store {
         link: &LoginLink<'_>,
         at: DateTime<Utc>,
     ) -> Result<LoginQueued, StoreError> {
-        let now = stamp(at);
-        let hour_ago = stamp(at - Duration::hours(1));
+        let now = stored_time(at);
+        let hour_ago = stored_time(at - Duration::hours(1));
         let mut tx = self.begin_write().await?;
         let counts = sql::query(
             "SELECT
@@ -152,7 +147,7 @@ impl Store {
         .bind(link.email)
         .bind(link.client)
         .bind(now.as_str())
-        .bind(stamp(at + link.lifetime))
+        .bind(stored_time(at + link.lifetime))
         .execute(&mut tx)
         .await?;
         Self::enqueue(&mut tx, None, std::slice::from_ref(&link.mail), &now).await?;
@@ -168,7 +163,7 @@ impl Store {
         token_sha256: &str,
         at: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
-        let now = stamp(at);
+        let now = stored_time(at);
         let mut tx = self.begin_write().await?;
         let used = sql::query(
             "UPDATE portal_login_tokens SET used_at = $1
@@ -203,7 +198,7 @@ impl Store {
         lifetime: Duration,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let now = stamp(at);
+        let now = stored_time(at);
         let mut tx = self.begin_write().await?;
         // Sessions that lapsed are of no use to anyone.
         sql::query("DELETE FROM portal_sessions WHERE expires_at <= $1")
@@ -218,7 +213,7 @@ impl Store {
         .bind(email)
         .bind(csrf)
         .bind(now.as_str())
-        .bind(stamp(at + lifetime))
+        .bind(stored_time(at + lifetime))
         .execute(&mut tx)
         .await?;
         tx.commit().await
@@ -231,7 +226,7 @@ impl Store {
         lifetime: Duration,
         at: DateTime<Utc>,
     ) -> Result<Option<PortalSession>, StoreError> {
-        let now = stamp(at);
+        let now = stored_time(at);
         let row = sqlx::query(
             "SELECT email, csrf, last_seen_at FROM portal_sessions
              WHERE id_sha256 = $1 AND expires_at > $2",
@@ -249,13 +244,13 @@ impl Store {
         };
         // Pushed on at most once a minute: a page is not a write.
         let last_seen: String = row.try_get(2)?;
-        if last_seen < stamp(at - Duration::minutes(1)) {
+        if last_seen < stored_time(at - Duration::minutes(1)) {
             let mut tx = self.begin_write().await?;
             sql::query(
                 "UPDATE portal_sessions SET last_seen_at = $1, expires_at = $2 WHERE id_sha256 = $3",
             )
             .bind(now.as_str())
-            .bind(stamp(at + lifetime))
+            .bind(stored_time(at + lifetime))
             .bind(id_sha256)
             .execute(&mut tx)
             .await?;
@@ -289,7 +284,7 @@ impl Store {
         )
         .bind(email)
         .bind(terms_version)
-        .bind(stamp(at))
+        .bind(stored_time(at))
         .bind(client)
         .execute(&mut tx)
         .await?;

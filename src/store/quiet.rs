@@ -10,11 +10,11 @@
 //! transaction-scoped advisory lock lets one instance at a time work, so
 //! that several instances never remind or close twice.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::conversation::{ConversationEvent, NewEvent, QuietStep};
 use super::sql::{self, WriteTx};
-use super::{Backend, Store, StoreError};
+use super::{Backend, Store, StoreError, stored_time};
 use crate::model::TicketStatus;
 
 /// Advisory lock key of the quiet-ticket job (any other job's differs).
@@ -32,11 +32,6 @@ pub struct QuietReport {
     pub closed: usize,
     /// Another instance was running it: this one did nothing.
     pub skipped: bool,
-}
-
-/// The stored form of a time (see `store::now`).
-fn stored(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The whole days of a step, for the customer's mail.
@@ -107,8 +102,8 @@ impl Store {
         step: QuietStep,
         next_in_days: Option<i64>,
     ) -> Result<Option<usize>, StoreError> {
-        let at = stored(now);
-        let cutoff = stored(now - after);
+        let at = stored_time(now);
+        let cutoff = stored_time(now - after);
         let from = match step {
             QuietStep::Reminder | QuietStep::AutoResolved => TicketStatus::Pending,
             QuietStep::AutoClosed => TicketStatus::Resolved,

@@ -68,8 +68,7 @@ impl Store {
         recipients: &[String],
         queued_with: &[OutgoingMail],
     ) -> Result<Option<String>, StoreError> {
-        let since = (chrono::Utc::now() - chrono::Duration::hours(1))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let since = super::stored_time(chrono::Utc::now() - chrono::Duration::hours(1));
         for recipient in recipients {
             let alongside = queued_with
                 .iter()

@@ -168,11 +168,12 @@ impl Store {
         limit: i64,
         lease: chrono::Duration,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let until = (chrono::DateTime::parse_from_rfc3339(now)
-            .map_err(|e| StoreError::Other(format!("time {now:?}: {e}")))?
-            + lease)
-            .to_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let until = super::stored_time(
+            (chrono::DateTime::parse_from_rfc3339(now)
+                .map_err(|e| StoreError::Other(format!("time {now:?}: {e}")))?
+                + lease)
+                .to_utc(),
+        );
         let claim = format!("{}:{}", self.instance, event_id());
         let mut tx = self.begin_write().await?;
         // The conditions are repeated outside the subquery: PostgreSQL

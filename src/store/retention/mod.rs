@@ -19,11 +19,11 @@ mod collect;
 mod rules;
 mod tickets;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::sql::{self, WriteTx};
-use super::{Store, StoreError};
+use super::{Store, StoreError, stored_time};
 
 pub use collect::FileCompaction;
 
@@ -176,11 +176,6 @@ enum Claim {
     NotDue,
 }
 
-/// The stored form of a time (see `store::now`).
-fn stored(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 impl Store {
     /// Applies the retention rules as of `now` and collects what no row
     /// refers to any more. A dry run writes nothing and says what a run
@@ -258,7 +253,7 @@ impl Store {
              WHERE finished_at IS NULL AND dry_run = 0 AND started_at > $1
              ORDER BY id DESC LIMIT 1",
         )
-        .bind(stored(now - RUN_LAPSES))
+        .bind(stored_time(now - RUN_LAPSES))
         .fetch_optional(&mut tx)
         .await?;
         if let Some(row) = running {
@@ -281,7 +276,7 @@ impl Store {
             .fetch_one(&mut tx)
             .await?
             .try_get(0)?;
-            if last.is_some_and(|last| last > stored(now - MAINTAIN_EVERY)) {
+            if last.is_some_and(|last| last > stored_time(now - MAINTAIN_EVERY)) {
                 tx.commit().await?;
                 return Ok(Claim::NotDue);
             }
@@ -291,7 +286,7 @@ impl Store {
              VALUES ($1, $2, 0, '{}', 0) RETURNING id",
         )
         .bind(self.instance())
-        .bind(stored(now))
+        .bind(stored_time(now))
         .fetch_one(&mut tx)
         .await?
         .try_get(0)?;
@@ -327,7 +322,7 @@ impl Store {
              WHERE id = $1",
         )
         .bind(id)
-        .bind(stored(now))
+        .bind(stored_time(now))
         .bind(counts)
         .bind(i64::try_from(report.bytes_reclaimed).unwrap_or(i64::MAX))
         .execute(&mut tx)
@@ -416,9 +411,9 @@ impl Store {
             Step::OutgoingMail => rules.outgoing_mail?,
             Step::Quarantine => rules.quarantine?,
             Step::ClosedTickets => rules.closed_tickets?,
-            Step::Contents => return Some(stored(now.min(Utc::now()) - collect::GRACE)),
+            Step::Contents => return Some(stored_time(now.min(Utc::now()) - collect::GRACE)),
         };
-        Some(stored(now - after))
+        Some(stored_time(now - after))
     }
 
     async fn batch(
@@ -428,7 +423,7 @@ impl Store {
         now: DateTime<Utc>,
         cutoff: &str,
     ) -> Result<Batch, StoreError> {
-        let at = stored(now);
+        let at = stored_time(now);
         match step {
             Step::RawMessages => Self::remove_raws(tx, cutoff, &at).await,
             Step::OutgoingMail => Self::remove_bodies(tx, cutoff, &at).await,
