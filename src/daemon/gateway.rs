@@ -45,6 +45,11 @@ pub(super) struct Daemon {
     pub(super) failed_start: Option<u8>,
     /// With PostgreSQL: the mailboxes this instance may watch now.
     pub(super) leases: Option<Leases>,
+    /// SIGTERM and SIGHUP, caught from the start: "mailgate running" and
+    /// systemd's READY come before `run_until_stopped`, and a signal sent
+    /// in between would otherwise kill the process with its default action.
+    term: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Daemon {
@@ -61,6 +66,9 @@ impl Daemon {
             rules: Arc::new(settings.intake.clone()),
         }));
         let (shutdown, _) = watch::channel(false);
+        use tokio::signal::unix::SignalKind;
+        let term = signal_stream(SignalKind::terminate()).await;
+        let hangup = signal_stream(SignalKind::hangup()).await;
         let mut daemon = Daemon {
             settings,
             config_path,
@@ -77,6 +85,8 @@ impl Daemon {
             shutdown,
             failed_start: None,
             leases: None,
+            term,
+            hangup,
         };
         if store.backend() == crate::store::Backend::Postgres {
             match Leases::new(
@@ -231,9 +241,7 @@ impl Daemon {
         if let Some(status) = self.failed_start {
             return status;
         }
-        use tokio::signal::unix::SignalKind;
-        let mut term = signal_stream(SignalKind::terminate()).await;
-        let mut hangup = signal_stream(SignalKind::hangup()).await;
+        let (mut term, mut hangup) = (self.term.take(), self.hangup.take());
         let watchdog = notify::watchdog_period();
         let mut watchdog_tick =
             tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
