@@ -247,19 +247,20 @@ async fn file_batch(
             status = status.max(exit_status(filed));
         }
         let Some(e) = error else { break };
-        let failed = if matches!(e, StoreError::Unavailable(_)) {
-            &rest[filed.len().min(rest.len())..]
+        let first = filed.len().min(rest.len());
+        let end = if matches!(e, StoreError::Unavailable(_)) {
+            rest.len()
         } else {
-            &rest[filed.len().min(rest.len())..(filed.len() + 1).min(rest.len())]
+            (first + 1).min(rest.len())
         };
-        for m in failed {
+        for m in &rest[first..end] {
             eprintln!("mailgate: {}: not filed, {e}", m.label);
         }
         status = status.max(store_failure(&e));
-        rest = &rest[(filed.len() + failed.len()).min(rest.len())..];
-        if failed.is_empty() {
+        if end == first {
             break;
         }
+        rest = &rest[end..];
     }
     status
 }
