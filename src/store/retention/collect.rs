@@ -181,28 +181,35 @@ impl Store {
     /// the size to report as the starting one (the run's, when it came
     /// first). `None` on PostgreSQL.
     pub async fn rewrite_file(&self, before: Option<u64>) -> Option<FileCompaction> {
-        self.compact_file(before, false, true).await
+        self.compact_file(before, true).await
     }
 
-    /// SQLite, after a run: the search index merged when the run
-    /// anonymised or deleted tickets (`purge_search`: so that their old
-    /// entries go, see `erasure/wipe.rs`), the log copied into the file and
-    /// cut, then the file rewritten when enough of it is free and it is
-    /// small enough for that to be quick (or `always`). The run is
-    /// committed: a failure here is logged.
+    /// SQLite, after a run that anonymised or deleted tickets: the search
+    /// index merged, so that their old entries go (see `erasure/wipe.rs`).
+    /// The run is committed: a failure here is logged.
+    pub(super) async fn purge_search(&self) {
+        let Some(writer) = self.sqlite_writer.as_ref() else {
+            return;
+        };
+        let writer = writer.lock().await;
+        if let Err(e) = crate::store::erasure::purge_search_index(&writer) {
+            tracing::warn!(error = %e, "the search index was not merged after maintenance");
+        }
+    }
+
+    /// SQLite, after a run: the log copied into the file and cut, then the
+    /// file rewritten when enough of it is free and it is small enough for
+    /// that to be quick (or `always`). The run is committed: a failure
+    /// here is logged.
     pub(super) async fn compact_file(
         &self,
         before: Option<u64>,
-        purge_search: bool,
         always: bool,
     ) -> Option<FileCompaction> {
         let writer = self.sqlite_writer.as_ref()?;
         let writer = writer.lock().await;
         let file = writer.file()?;
         let before = before.unwrap_or_else(|| sizes(&file));
-        if purge_search && let Err(e) = crate::store::erasure::purge_search_index(&writer) {
-            tracing::warn!(error = %e, "the search index was not merged after maintenance");
-        }
         let mut vacuumed = false;
         let worth = (|| {
             Ok::<_, StoreError>(

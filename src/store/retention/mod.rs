@@ -328,9 +328,10 @@ impl Store {
         .execute(&mut tx)
         .await?;
         tx.commit().await?;
-        report.file = self
-            .compact_file(before, report.counts.closed_tickets > 0, false)
-            .await;
+        if report.counts.closed_tickets > 0 {
+            self.purge_search().await;
+        }
+        report.file = self.compact_file(before, false).await;
         // PostgreSQL's statistics, for servers without autovacuum (see
         // `Store::autovacuum`); the run is recorded, so a failure is logged.
         if let Ok(Some(false)) = self.autovacuum().await
