@@ -825,6 +825,8 @@ mod routing;
 mod search;
 #[path = "store/senders.rs"]
 mod senders;
+#[path = "store/slices.rs"]
+mod slices;
 #[path = "store/watchers.rs"]
 mod watchers;
 #[path = "store/webhooks.rs"]

@@ -23,6 +23,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use crate::config::{IntakeRules, MailboxDefaults};
+use crate::model::slice::Place;
 use crate::model::{Language, SpamPolicy};
 
 pub use classify::RobotKind;
@@ -69,6 +70,10 @@ pub struct Attachment {
     pub inline: bool,
     #[serde(skip)]
     pub data: Vec<u8>,
+    /// Where `data` lies in the raw message it came in, when it does
+    /// exactly: the store then keeps it as that place, not as a copy.
+    #[serde(skip)]
+    pub place: Option<Place>,
 }
 
 impl Attachment {
@@ -82,6 +87,7 @@ impl Attachment {
             content_id: None,
             inline: false,
             data,
+            place: None,
         }
     }
 }
@@ -488,6 +494,7 @@ fn kept_attachments(mail: &parse::ParsedMail) -> Vec<Attachment> {
             content_id: part.content_id.clone(),
             inline: part.inline,
             data: part.data.clone(),
+            place: part.place,
         })
         .collect()
 }

@@ -8,6 +8,7 @@ use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, 
 
 use super::message_id::MessageId;
 use super::{charset, sealed};
+use crate::model::slice::{self, Place, TransferEncoding};
 
 /// A mailbox from an address header: lower-cased address, decoded name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -25,6 +26,9 @@ pub struct RawAttachment {
     pub content_id: Option<String>,
     pub inline: bool,
     pub data: Vec<u8>,
+    /// Where `data` lies, encoded, in the raw message (when decoding that
+    /// place gives exactly `data`): the store keeps it there, not twice.
+    pub place: Option<Place>,
 }
 
 /// What intake reads from a message.
@@ -468,6 +472,7 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
             if let Some(text) = text {
                 kept.data = text.into_bytes();
             }
+            kept.place = place_in_message(raw, part, &kept.data);
             if kept.name.is_none()
                 && sealing == Some(sealed::Sealing::PgpMime)
                 && kept.content_type == "application/octet-stream"
@@ -489,6 +494,7 @@ fn parse_message_from(raw: &[u8], mut message: mail_parser::Message<'_>) -> Pars
             content_id: None,
             inline: false,
             data: format!("{}\n", text.trim()).into_bytes(),
+            place: None,
         });
     }
     parsed
@@ -568,7 +574,39 @@ fn attachment(part: &mut mail_parser::MessagePart<'_>) -> RawAttachment {
         content_id,
         inline,
         data,
+        place: None,
     }
+}
+
+/// The files of a message that lie byte for byte in it, by digest and
+/// size: an outgoing mail's, whose copies on the ticket the store then
+/// keeps as these places.
+pub fn files_in_place(raw: &[u8]) -> Vec<(String, usize, Place)> {
+    parse(raw)
+        .attachments
+        .into_iter()
+        .filter_map(|file| {
+            let place = file.place?;
+            Some((super::sha256_hex(&file.data), file.data.len(), place))
+        })
+        .collect()
+}
+
+/// The place of a part's decoded content in the raw message, if it has one
+/// (see [`Place`]).
+fn place_in_message(raw: &[u8], part: &mail_parser::MessagePart<'_>, data: &[u8]) -> Option<Place> {
+    let encoding = match part.encoding {
+        mail_parser::Encoding::None => TransferEncoding::Identity,
+        mail_parser::Encoding::Base64 => TransferEncoding::Base64,
+        mail_parser::Encoding::QuotedPrintable => return None,
+    };
+    slice::place_of(
+        raw,
+        part.offset_body as usize,
+        part.offset_end as usize,
+        encoding,
+        data,
+    )
 }
 
 /// mail-parser leaves a part undecoded when it cannot find where the part

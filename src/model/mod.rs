@@ -11,6 +11,7 @@ mod language;
 mod named;
 mod policy;
 mod search;
+pub mod slice;
 mod status;
 pub mod text;
 mod ticket_key;

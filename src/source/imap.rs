@@ -744,7 +744,10 @@ async fn prepare(
                 intake::Outcome::Ticket { ticket } => &ticket.attachments[..],
                 _ => &[],
             };
-            std::iter::once(raw).chain(attachments.iter().map(|a| (a.sha256.as_str(), &a.data[..])))
+            // One found in its raw message is stored as its place there,
+            // when filed.
+            let whole = attachments.iter().filter(|a| a.place.is_none());
+            std::iter::once(raw).chain(whole.map(|a| (a.sha256.as_str(), &a.data[..])))
         })
         .collect();
     // Filing does it if this fails.

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
+use super::slices::Source;
 use super::sql::{self, Durability, WriteTx};
 use super::{Store, StoreError, now};
 
@@ -24,6 +25,12 @@ const REFRESH_OLDER_THAN: chrono::Duration = chrono::Duration::minutes(20);
 /// Contents larger than this are looked up before being stored.
 const LOOK_BEFORE_SENDING: usize = 16 << 10;
 
+/// A content's row: its size, its bytes (empty when chunked or a slice),
+/// and where it lies when it is a slice (see `slices.rs`).
+const CONTENT_ROW: &str = "SELECT size, content, source_sha256, source_offset, source_length,
+         source_encoding
+     FROM blobs WHERE sha256 = $1";
+
 /// At most this many contents in one insert (4 arguments each; SQLite
 /// allows 32,766 in a statement).
 const BLOBS_PER_INSERT: usize = 256;
@@ -37,29 +44,29 @@ impl Store {
         // Large contents are often stored already (ahead of filing, see
         // `store_contents_ahead`, or by an earlier copy): asking costs less
         // than sending them again.
-        //
-        // On PostgreSQL the look-up also holds the content (`FOR KEY
-        // SHARE`, as the foreign key check would) until this transaction
-        // commits: a collection of unreferenced contents that locked it
-        // first is waited for, and the content, gone by then, is stored
-        // again below; one that comes later skips it (see
-        // `retention/collect.rs`).
-        if content.len() > LOOK_BEFORE_SENDING {
-            let held = if tx.is_postgres() {
-                "SELECT 1 FROM blobs WHERE sha256 = $1 FOR KEY SHARE"
-            } else {
-                "SELECT 1 FROM blobs WHERE sha256 = $1"
-            };
-            if sql::query(held)
-                .bind(sha256)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some()
-            {
-                return Ok(());
-            }
+        if content.len() > LOOK_BEFORE_SENDING && Self::held_if_stored(tx, sha256).await? {
+            return Ok(());
         }
         Self::insert_blob(tx, sha256, content).await
+    }
+
+    /// Whether a content is stored already; on PostgreSQL the look-up also
+    /// holds it (`FOR KEY SHARE`, as the foreign key check would) until
+    /// this transaction commits: a collection of unreferenced contents
+    /// that locked it first is waited for, and the content, gone by then,
+    /// is stored again by the caller; one that comes later skips it (see
+    /// `retention/collect.rs`).
+    pub(super) async fn held_if_stored(tx: &mut WriteTx, sha256: &str) -> Result<bool, StoreError> {
+        let held = if tx.is_postgres() {
+            "SELECT 1 FROM blobs WHERE sha256 = $1 FOR KEY SHARE"
+        } else {
+            "SELECT 1 FROM blobs WHERE sha256 = $1"
+        };
+        Ok(sql::query(held)
+            .bind(sha256)
+            .fetch_optional(tx)
+            .await?
+            .is_some())
     }
 
     /// Inserts contents not known to be stored (a copy stored meanwhile is
@@ -85,14 +92,24 @@ impl Store {
             .execute(tx)
             .await?;
         if inserted == 1 && chunked {
-            for (seq, chunk) in content.chunks(BLOB_CHUNK).enumerate() {
-                sql::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
-                    .bind(sha256)
-                    .bind(seq as i64)
-                    .bind(chunk)
-                    .execute(tx)
-                    .await?;
-            }
+            Self::insert_chunks(tx, sha256, content).await?;
+        }
+        Ok(())
+    }
+
+    /// The chunks of a content whose row keeps only its size.
+    pub(super) async fn insert_chunks(
+        tx: &mut WriteTx,
+        sha256: &str,
+        content: &[u8],
+    ) -> Result<(), StoreError> {
+        for (seq, chunk) in content.chunks(BLOB_CHUNK).enumerate() {
+            sql::query("INSERT INTO blob_chunks (sha256, seq, content) VALUES ($1, $2, $3)")
+                .bind(sha256)
+                .bind(seq as i64)
+                .bind(chunk)
+                .execute(&mut *tx)
+                .await?;
         }
         Ok(())
     }
@@ -237,13 +254,21 @@ impl Store {
     /// The content of a stored file or raw message, read in a write
     /// transaction (erasure looks at what it is about to delete).
     pub(super) async fn blob_in(tx: &mut WriteTx, sha256: &str) -> Result<Vec<u8>, StoreError> {
-        let row = sql::query("SELECT size, content FROM blobs WHERE sha256 = $1")
+        let row = sql::query(CONTENT_ROW)
             .bind(sha256)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
         let size: i64 = row.try_get(0)?;
         let mut content: Vec<u8> = row.try_get(1)?;
+        if let Some(source) = Source::from_columns(
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+            row.try_get(5)?,
+        )? {
+            return Self::read_slice_in(tx, sha256, size, &source).await;
+        }
         if content.len() as i64 != size {
             content.clear();
             for row in sql::query("SELECT content FROM blob_chunks WHERE sha256 = $1 ORDER BY seq")
@@ -259,13 +284,21 @@ impl Store {
 
     /// The content of a stored file or raw message.
     pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
-        let row = sqlx::query("SELECT size, content FROM blobs WHERE sha256 = $1")
+        let row = sqlx::query(CONTENT_ROW)
             .bind(sha256)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no content {sha256}")))?;
         let size: i64 = row.try_get(0)?;
         let content: Vec<u8> = row.try_get(1)?;
+        if let Some(source) = Source::from_columns(
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+            row.try_get(5)?,
+        )? {
+            return self.read_slice(sha256, size, &source).await;
+        }
         if content.len() as i64 == size {
             return Ok(content);
         }

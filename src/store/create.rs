@@ -201,7 +201,7 @@ impl Store {
         at: &str,
     ) -> Result<(), StoreError> {
         if !self.take_stored_ahead(&attachment.sha256) {
-            Self::put_blob(tx, &attachment.sha256, &attachment.data).await?;
+            Self::put_attachment_content(tx, attachment, inbound_id).await?;
         }
         sql::query(
             "INSERT INTO attachments (ticket_id, comment_id, inbound_message_id, filename, content_type,

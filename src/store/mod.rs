@@ -28,6 +28,7 @@ mod quiet;
 mod refile;
 mod replies;
 mod retention;
+mod slices;
 mod sql;
 mod starts;
 mod tickets;

@@ -53,6 +53,10 @@ const OUTBOX_ROWS: &str =
         o.attempts, o.last_error, o.created_at, t.key AS ticket, o.body_removed_at
      FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id";
 
+/// Outgoing mail larger than this is looked into for the files it carries
+/// (see `enqueue`): confirmations and notifications are smaller.
+const LOOK_FOR_FILES_OVER: usize = 16 << 10;
+
 /// Writing the outbox, inside the transaction that decided the mail.
 impl Store {
     /// Writes mails to the outbox: their contents (`put_blobs`), then their
@@ -72,6 +76,15 @@ impl Store {
             .map(|(sha, mail)| (sha.as_str(), &mail.raw[..]))
             .collect();
         Self::put_blobs(tx, &contents).await?;
+        for (mail, sha) in mails.iter().zip(&shas) {
+            // A team reply carries its files, stored on the ticket already:
+            // they are kept as their places in it instead.
+            if mail.raw.len() > LOOK_FOR_FILES_OVER {
+                for (file, size, place) in crate::intake::parse::files_in_place(&mail.raw) {
+                    Self::keep_as_place(tx, &file, size, sha, place).await?;
+                }
+            }
+        }
         let text = format!(
             "INSERT INTO outbox (ticket_id, kind, message_id, sender, recipients, raw_sha256, status,
                  attempts, next_attempt_at, last_error, automatic, created_at)
@@ -196,10 +209,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // The contents in one query rather than one per mail; chunked
-        // ones (over BLOB_CHUNK) are left to be read when sent.
+        // ones (over BLOB_CHUNK) and slices (a mail the team attached to
+        // another, see `slices.rs`) are left to be read when sent.
         let contents: std::collections::HashMap<String, Vec<u8>> = sqlx::query(
             "SELECT sha256, content FROM blobs
-             WHERE sha256 IN (SELECT raw_sha256 FROM outbox WHERE claim = $1) AND size <= $2",
+             WHERE sha256 IN (SELECT raw_sha256 FROM outbox WHERE claim = $1) AND size <= $2
+               AND source_sha256 IS NULL",
         )
         .bind(&claim)
         .bind(BLOB_CHUNK as i64)

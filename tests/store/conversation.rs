@@ -353,6 +353,7 @@ async fn story(url: &str) {
         content_id: None,
         inline: false,
         data: b"patch".to_vec(),
+        place: None,
     };
     let done = store
         .team_reply(

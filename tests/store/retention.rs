@@ -43,7 +43,7 @@ fn rules(mode: TicketsOnErasure) -> RetentionRules {
     }
 }
 
-fn retention_settings(url: &str) -> Settings {
+pub(super) fn retention_settings(url: &str) -> Settings {
     let mut settings = settings();
     settings.database.url = url.to_owned();
     settings.retention = rules(TicketsOnErasure::Anonymise);
@@ -52,7 +52,7 @@ fn retention_settings(url: &str) -> Settings {
 
 /// A connection of the test's own, to age contents and read what the
 /// store does not show.
-async fn connect(url: &str) -> sqlx::AnyConnection {
+pub(super) async fn connect(url: &str) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
     <sqlx::AnyConnection as sqlx::Connection>::connect(url)
         .await
@@ -61,7 +61,7 @@ async fn connect(url: &str) -> sqlx::AnyConnection {
 
 /// Every stored content as if stored long ago: past the collection's
 /// grace period, which counts in real time.
-async fn age_contents(url: &str) {
+pub(super) async fn age_contents(url: &str) {
     let mut conn = connect(url).await;
     sqlx::query("UPDATE blobs SET created_at = '2000-01-01T00:00:00.000Z'")
         .execute(&mut conn)
@@ -69,7 +69,7 @@ async fn age_contents(url: &str) {
         .unwrap();
 }
 
-async fn count(url: &str, sql: &str) -> i64 {
+pub(super) async fn count(url: &str, sql: &str) -> i64 {
     let mut conn = connect(url).await;
     sqlx::Row::get(&sqlx::query(sql).fetch_one(&mut conn).await.unwrap(), 0)
 }
@@ -89,7 +89,7 @@ async fn snapshot(store: &Store) -> String {
     out
 }
 
-async fn all_mail_sent(store: &Store) -> usize {
+pub(super) async fn all_mail_sent(store: &Store) -> usize {
     let due = store
         .claim_outbox(100, std::time::Duration::from_secs(60))
         .await

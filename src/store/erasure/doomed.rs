@@ -189,25 +189,10 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<String>(0))
             .collect::<Result<_, _>>()?;
-        let unreferenced: Vec<sql::Arg<'_>> = (contents.iter())
-            .filter(|sha| !kept.contains(*sha))
-            .map(sql::Arg::from)
+        let unreferenced: Vec<String> = (contents.into_iter())
+            .filter(|sha| !kept.contains(sha))
             .collect();
-        each_chunk(
-            tx,
-            "DELETE FROM blob_chunks WHERE sha256 IN ({ids})",
-            &[],
-            &unreferenced,
-        )
-        .await?;
-        Ok(each_chunk(
-            tx,
-            "DELETE FROM blobs WHERE sha256 IN ({ids})",
-            &[],
-            &unreferenced,
-        )
-        .await?
-        .1)
+        Self::delete_contents(tx, &unreferenced).await
     }
 
     /// Replaces the address by the pseudonym in free text (`MENTIONS`),

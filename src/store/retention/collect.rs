@@ -96,7 +96,8 @@ impl Store {
         // began is seen here (a new snapshot), and none can come later.
         let (rows, _) = each_chunk(
             tx,
-            "SELECT b.sha256, b.size FROM blobs b WHERE b.sha256 IN ({ids})
+            "SELECT b.sha256, CASE WHEN b.source_sha256 IS NULL THEN b.size ELSE 0 END
+             FROM blobs b WHERE b.sha256 IN ({ids})
                AND NOT EXISTS (SELECT 1 FROM inbound_messages m WHERE m.raw_sha256 = b.sha256)
                AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)
                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.raw_sha256 = b.sha256)",
@@ -121,7 +122,8 @@ impl Store {
             Backend::Sqlite => {
                 let (rows, _) = each_chunk(
                     tx,
-                    "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs WHERE sha256 IN ({ids})",
+                    "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs
+                     WHERE source_sha256 IS NULL AND sha256 IN ({ids})",
                     &[],
                     &args,
                 )
@@ -133,21 +135,7 @@ impl Store {
                 (candidates.clone(), bytes)
             }
         };
-        let doomed_args: Vec<sql::Arg<'_>> = doomed.iter().map(sql::Arg::from).collect();
-        each_chunk(
-            tx,
-            "DELETE FROM blob_chunks WHERE sha256 IN ({ids})",
-            &[],
-            &doomed_args,
-        )
-        .await?;
-        let (_, deleted) = each_chunk(
-            tx,
-            "DELETE FROM blobs WHERE sha256 IN ({ids})",
-            &[],
-            &doomed_args,
-        )
-        .await?;
+        let deleted = Self::delete_contents(tx, &doomed).await?;
         Ok(Batch {
             rows: deleted,
             bytes,
@@ -155,17 +143,19 @@ impl Store {
         })
     }
 
-    /// The sizes of every stored content (`mailgate_stored_bytes`): one
-    /// sum over the contents' rows, whose size column comes before the
-    /// content, so the contents themselves are not read.
+    /// The sizes of every stored content (`mailgate_stored_bytes`), slices
+    /// left out (their bytes are their message's): one sum over the
+    /// contents' rows, whose size column comes before the content, so the
+    /// contents themselves are not read.
     pub async fn stored_bytes(&self) -> Result<i64, StoreError> {
         use sqlx::Row;
-        Ok(
-            sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs")
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?,
+        Ok(sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs
+                 WHERE source_sha256 IS NULL",
         )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
     }
 
     /// SQLite: the bytes of the database file and its log.
