@@ -228,6 +228,27 @@ def sql(backend, data, query):
     return [tuple(l.split("|")) for l in out.splitlines() if l]
 
 
+def db_bytes(backend, data):
+    """The database's size on disk: the SQLite file and its log, or what
+    PostgreSQL reports for the database."""
+    if backend == "sqlite":
+        base = os.path.join(data, "mailgate.db")
+        return sum(os.path.getsize(p) for p in (base, base + "-wal") if os.path.exists(p))
+    return int(sql(backend, data, "SELECT pg_database_size(current_database())")[0][0])
+
+
+def ingest_dir(cfg, corpus_dir, workdir, tag):
+    """`mailgate ingest DIR` under /usr/bin/time -v: wall seconds, peak RSS."""
+    timepath = os.path.join(workdir, "time-%s.txt" % tag)
+    os.sync()
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", "-o", timepath, MAILGATE, "--config", cfg, "ingest", corpus_dir],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    return {"wall": wall, "rss": parse_time_v(open(timepath).read()), "status": p.returncode,
+            "stderr": p.stderr[-500:]}
+
+
 def outbox_states(backend, data):
     rows = sql(backend, data, "SELECT status, COUNT(*) FROM outbox GROUP BY status")
     return {r[0]: int(r[1]) for r in rows}
@@ -484,6 +505,7 @@ def main():
                 r["moved"] = dc.count("Processed") + dc.count("Quarantine")
                 r["outbox"] = outbox_states(backend, data)
                 r["inbound"] = int(sql(backend, data, "SELECT COUNT(*) FROM inbound_messages")[0][0])
+                r["db_bytes"] = db_bytes(backend, data)
                 B["ingest"].append(r)
                 log(backend, "ingest", rep, r)
                 # 3. end to end: the sink accepts everything.
@@ -503,6 +525,14 @@ def main():
                 sink.stop()
                 B["e2e"].append(r)
                 log(backend, "e2e", rep, r)
+            # 3b. `mailgate ingest DIR` of the same corpus: time, memory, size.
+            fresh_db(backend, data)
+            write_config(cfg, backend, data, dc.port, closed_port)
+            r = ingest_dir(cfg, corpus_dir, work, "%s-ingest-dir" % backend)
+            r["inbound"] = int(sql(backend, data, "SELECT COUNT(*) FROM inbound_messages")[0][0])
+            r["db_bytes"] = db_bytes(backend, data)
+            B["ingest_dir"] = r
+            log(backend, "ingest DIR", {k: v for k, v in r.items() if k != "stderr"})
             # 4. latency and idle RSS.
             B["latency"] = latency(dc, backend, work, lat_corpus, a.rate, a.latency_count)
             log(backend, "latency", B["latency"])
@@ -578,21 +608,32 @@ def report(R, a):
             "sink accepted %d, outbox %s, inbox left %d, SMTP connections closed (TIME-WAIT) %d" % (
                 e["sunk"], e["outbox"], e["inbox_left"], e["smtp_connections"]))
         B["_ing"], B["_e2e"] = ing, e2e
+        d = B["ingest_dir"]
+        row("%s `mailgate ingest DIR` (same corpus, files)" % backend, d["wall"], True,
+            "inbound rows %d, exit %d" % (d["inbound"], d["status"]))
     sink_note = ("- the SMTP sink alone (smtplib, %d small messages): %.1f ms per message on one connection, "
                  "%.1f ms per message with one connection each" % (n, R["sink_one_conn_s"] * 1e3, R["sink_conn_each_s"] * 1e3))
     table = "\n".join(["| measure | s (median) | msgs/s | MB/s | × limit | notes |",
                        "| --- | ---: | ---: | ---: | ---: | --- |"] + rows)
 
-    mem = ["| backend | ingest peak RSS | end-to-end peak RSS | idle RSS (daemon, after start) | daemon peak RSS (latency run) | daemon RSS after it | 25 MB message peak RSS |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    size = ["| backend | database after `run --once` | × the mail | per message | after `ingest DIR` | × the mail |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for backend, B in R["backends"].items():
+        run_db, dir_db = B["ingest"][-1]["db_bytes"], B["ingest_dir"]["db_bytes"]
+        B["_size"] = run_db / R["bytes"]
+        size.append("| %s | %.1f MB | %.2f× | %.1f kB | %.1f MB | %.2f× |" % (
+            backend, run_db / 1e6, run_db / R["bytes"], run_db / n / 1e3, dir_db / 1e6, dir_db / R["bytes"]))
+    mem = ["| backend | ingest peak RSS | end-to-end peak RSS | idle RSS (daemon, after start) | daemon peak RSS (latency run) | daemon RSS after it | 25 MB message peak RSS | `ingest DIR` peak RSS |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lat = ["| backend | appended | confirmations matched | p50 | p99 | max |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     mib = lambda b: "%.1f MiB" % (b / 1048576) if b else "—"
     ms = lambda s: "%.0f ms" % (s * 1000) if s is not None else "—"
     for backend, B in R["backends"].items():
         L = B["latency"]
-        mem.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        mem.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             backend, mib(max(r["rss"] for r in B["ingest"])), mib(max(r["rss"] for r in B["e2e"])),
-            mib(L.get("idle_rss")), mib(L.get("peak_rss_daemon")), mib(L.get("rss_after")), mib(B["big"]["rss"])))
+            mib(L.get("idle_rss")), mib(L.get("peak_rss_daemon")), mib(L.get("rss_after")), mib(B["big"]["rss"]),
+            mib(B["ingest_dir"]["rss"])))
         lat.append("| %s | %d | %d | %s | %s | %s |" % (backend, L.get("appended", 0), L.get("confirmations", 0),
                                                         ms(L.get("p50")), ms(L.get("p99")), ms(L.get("max"))))
     P = R["parse"]
@@ -606,9 +647,12 @@ def report(R, a):
     big_size = a.big_mb * 1e6
     for backend, B in R["backends"].items():
         ing, e2e, L = B["_ing"], B["_e2e"], B["latency"]
-        targets.append("| %s | ingest ≥ 2,000 msg/s | %.0f msg/s | %s |" % (backend, n / ing, t(n / ing >= 2000)))
+        targets.append("| %s | ingest ≥ 1,600 msg/s (stretch 2,000) | %.0f msg/s | %s |" % (backend, n / ing, t(n / ing >= 1600)))
         targets.append("| %s | ingest within 5× the limit | %.1f× | %s |" % (backend, ing / limit_s, t(ing / limit_s <= 5)))
-        targets.append("| %s | end to end ≥ 500 msg/s | %.0f msg/s | %s |" % (backend, n / e2e, t(n / e2e >= 500)))
+        targets.append("| %s | end to end ≥ 600 msg/s | %.0f msg/s | %s |" % (backend, n / e2e, t(n / e2e >= 600)))
+        targets.append("| %s | database ≤ 1.15× the mail filed | %.2f× | %s |" % (backend, B["_size"], t(B["_size"] <= 1.15)))
+        d = B["ingest_dir"]
+        targets.append("| %s | `ingest DIR` peak RSS < 100 MB (%d msgs) | %s | %s |" % (backend, n, mb(d["rss"]), t(d["rss"] < 100e6)))
         if L.get("p50") is not None:
             targets.append("| %s | IDLE latency p50 < 250 ms | %s | %s |" % (backend, ms(L["p50"]), t(L["p50"] < 0.25)))
             targets.append("| %s | IDLE latency p99 < 1 s | %s | %s |" % (backend, ms(L["p99"]), t(L["p99"] < 1)))
@@ -620,8 +664,8 @@ def report(R, a):
             backend, (3 * big_size + 50e6) / 1e6, mb(B["big"]["rss"]), t(B["big"]["rss"] < 3 * big_size + 50e6)))
     if "sqlite" in R["backends"] and "postgres" in R["backends"]:
         s, p = R["backends"]["sqlite"], R["backends"]["postgres"]
-        targets.append("| both | PostgreSQL within 2× of SQLite (ingest) | %.2f× | %s |" % (p["_ing"] / s["_ing"], t(p["_ing"] / s["_ing"] <= 2)))
-        targets.append("| both | PostgreSQL within 2× of SQLite (end to end) | %.2f× | %s |" % (p["_e2e"] / s["_e2e"], t(p["_e2e"] / s["_e2e"] <= 2)))
+        targets.append("| both | PostgreSQL within 1.5× of SQLite (ingest) | %.2f× | %s |" % (p["_ing"] / s["_ing"], t(p["_ing"] / s["_ing"] <= 1.5)))
+        targets.append("| both | PostgreSQL within 1.5× of SQLite (end to end) | %.2f× | %s |" % (p["_e2e"] / s["_e2e"], t(p["_e2e"] / s["_e2e"] <= 1.5)))
 
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     text = "\n".join([
@@ -647,6 +691,10 @@ def report(R, a):
         "Memory (`/usr/bin/time -v` maximum resident set size; idle RSS from /proc/PID/status 2 s after IDLE started, and again once the latency run is over):",
         "",
         "\n".join(mem),
+        "",
+        "Size on disk (the database right after the first `run --once` ingest, and after `mailgate ingest DIR` of the same corpus; mail %.1f MB):" % MB,
+        "",
+        "\n".join(size),
         "",
         "Parse: " + parse,
         "",
