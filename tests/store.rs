@@ -321,6 +321,77 @@ async fn large_contents_on_postgres() {
     db.drop_pg().await;
 }
 
+/// The hourly limit on automatic mail counts, in a batch, what the
+/// database held before it and the batch's own confirmations (counted for
+/// the whole batch in one query).
+async fn automatic_mail_limit_in_a_batch(url: &str) {
+    let mut settings = settings();
+    settings.database.url = url.to_owned();
+    settings.auto_reply_limit = 3;
+    let store = mailgate::wiring::open_store(&settings).await.unwrap();
+    let request = |from: &str, n: usize| {
+        format!(
+            "From: {from}\nTo: support@example.com\nSubject: Question {n}\nMessage-ID: <q{n}@x.example>\n\nBonjour {n}.\n"
+        )
+    };
+    file(&store, &settings, &request("marie@acme.fr", 0), None).await;
+    let raws: Vec<String> = (1..=4)
+        .map(|n| request("marie@acme.fr", n))
+        .chain([request("paul@globex.com", 5)])
+        .collect();
+    let defaults = MailboxDefaults::default();
+    let decisions: Vec<_> = (raws.iter())
+        .map(|raw| intake::decide(raw.as_bytes(), &settings.intake, &defaults))
+        .collect();
+    let batch: Vec<(Inbound<'_>, &intake::Decision)> = (raws.iter().zip(&decisions))
+        .map(|(raw, decision)| {
+            let inbound = Inbound {
+                source: SourceKind::File,
+                mailbox: None,
+                uidvalidity: None,
+                uid: None,
+                raw: raw.as_bytes(),
+                digest: None,
+            };
+            (inbound, decision)
+        })
+        .collect();
+    let (filed, error) = store.file_messages(&batch).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(filed.len(), 5);
+    let mut confirmations: Vec<(String, String)> = (store.list_outbox().await.unwrap().into_iter())
+        .filter(|o| o.kind == "confirmation")
+        .map(|o| (o.recipients, o.status.to_string()))
+        .collect();
+    confirmations.sort();
+    let expected = [
+        ("marie@acme.fr", "pending"),
+        ("marie@acme.fr", "pending"),
+        ("marie@acme.fr", "pending"),
+        ("marie@acme.fr", "suppressed"),
+        ("marie@acme.fr", "suppressed"),
+        ("paul@globex.com", "pending"),
+    ]
+    .map(|(r, s)| (r.to_owned(), s.to_owned()));
+    assert_eq!(confirmations, expected);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn automatic_mail_limit_in_a_batch_on_sqlite() {
+    let db = TestDb::sqlite();
+    automatic_mail_limit_in_a_batch(&db.url).await;
+}
+
+#[tokio::test]
+async fn automatic_mail_limit_in_a_batch_on_postgres() {
+    let Some(db) = TestDb::postgres("autolimit").await else {
+        return;
+    };
+    automatic_mail_limit_in_a_batch(&db.url).await;
+    db.drop_pg().await;
+}
+
 /// A batch files as its messages would one by one: UIDs stored before,
 /// copies of messages filed before the batch and copies of messages
 /// earlier in the same batch (same bytes, or same Message-ID and body).

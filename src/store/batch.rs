@@ -33,6 +33,9 @@ pub(super) struct BatchLookup {
     /// Digests of the messages filed so far in this batch.
     filed_raw: HashSet<String>,
     filed_ids: HashSet<(String, String)>,
+    /// Raw messages of the batch stored together before it is filed
+    /// (`Store::file_messages`).
+    raws_stored: HashSet<String>,
 }
 
 /// An earlier message found for a message: its id and ticket.
@@ -60,6 +63,7 @@ impl BatchLookup {
             firsts: Vec::new(),
             filed_raw: HashSet::new(),
             filed_ids: HashSet::new(),
+            raws_stored: HashSet::new(),
         };
         // UIDs, when the whole batch comes from one folder.
         let folder = match messages.first() {
@@ -175,6 +179,16 @@ impl BatchLookup {
     }
 
     /// Notes a message filed in this batch.
+    /// Notes raw messages stored for the whole batch at once.
+    pub(super) fn raws_stored(&mut self, digests: impl IntoIterator<Item = String>) {
+        self.raws_stored.extend(digests);
+    }
+
+    /// Whether this raw message was stored with the batch's.
+    pub(super) fn raw_stored(&self, raw_sha256: &str) -> bool {
+        self.raws_stored.contains(raw_sha256)
+    }
+
     pub(super) fn filed(&mut self, digest: &RawDigest, message_id: Option<&str>) {
         self.filed_raw.insert(digest.raw_sha256.clone());
         if let Some(id) = message_id {
@@ -217,6 +231,7 @@ mod tests {
             ],
             filed_raw: HashSet::new(),
             filed_ids: HashSet::new(),
+            raws_stored: HashSet::new(),
         };
         let found = |l: &BatchLookup, d: &RawDigest, id: Option<&str>| l.earlier(d, id);
         // Same Message-ID and body: the earliest of the two.
@@ -253,6 +268,7 @@ mod tests {
             firsts: Vec::new(),
             filed_raw: HashSet::new(),
             filed_ids: HashSet::new(),
+            raws_stored: HashSet::new(),
         };
         let inbound = |mailbox, validity, uid| Inbound {
             source: super::super::SourceKind::Imap,

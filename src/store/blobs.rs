@@ -50,6 +50,33 @@ impl Store {
         Self::insert_blob(tx, sha256, content).await
     }
 
+    /// Which of these contents are stored already, held on PostgreSQL as
+    /// by `held_if_stored`: one statement for them all.
+    pub(super) async fn held_if_stored_all(
+        tx: &mut WriteTx,
+        digests: &[&str],
+    ) -> Result<HashSet<String>, StoreError> {
+        if digests.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let text = format!(
+            "SELECT sha256 FROM blobs WHERE sha256 IN ({}){}",
+            sql::placeholders(1, digests.len()),
+            if tx.is_postgres() {
+                " FOR KEY SHARE"
+            } else {
+                ""
+            }
+        );
+        let mut query = sql::query(&text);
+        for sha256 in digests {
+            query = query.bind(*sha256);
+        }
+        (query.fetch_all(tx).await?.iter())
+            .map(|row| row.try_get::<String>(0))
+            .collect()
+    }
+
     /// Whether a content is stored already; on PostgreSQL the look-up also
     /// holds it (`FOR KEY SHARE`, as the foreign key check would) until
     /// this transaction commits: a collection of unreferenced contents
@@ -132,20 +159,8 @@ impl Store {
             .filter(|(_, content)| content.len() > LOOK_BEFORE_SENDING)
             .map(|(sha256, _)| *sha256)
             .collect();
-        if !looked_up.is_empty() {
-            let text = format!(
-                "SELECT sha256 FROM blobs WHERE sha256 IN ({})",
-                sql::placeholders(1, looked_up.len())
-            );
-            let mut query = sql::query(&text);
-            for sha256 in &looked_up {
-                query = query.bind(*sha256);
-            }
-            let stored: HashSet<String> = (query.fetch_all(&mut *tx).await?.iter())
-                .map(|row| row.try_get::<String>(0))
-                .collect::<Result<_, _>>()?;
-            contents.retain(|(sha256, _)| !stored.contains(*sha256));
-        }
+        let stored = Self::held_if_stored_all(tx, &looked_up).await?;
+        contents.retain(|(sha256, _)| !stored.contains(*sha256));
         let (small, large): (Vec<_>, Vec<_>) = contents
             .into_iter()
             .partition(|(_, content)| content.len() <= BLOB_CHUNK);

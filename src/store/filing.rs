@@ -208,6 +208,35 @@ impl Store {
                     })
                     .collect();
                 let mut lookup = BatchLookup::new(&mut tx, &keys).await?;
+                // The raw messages in a few multi-row statements rather than
+                // one each (on PostgreSQL, a round trip each).
+                // Those stored ahead (`store_contents_ahead`) are not sent
+                // again.
+                let raws: Vec<(&str, &[u8])> = (messages.iter())
+                    .filter_map(|(inbound, _)| {
+                        Some((inbound.digest?.raw_sha256.as_str(), inbound.raw))
+                    })
+                    .collect();
+                let unsent: Vec<(&str, &[u8])> = (raws.iter().copied())
+                    .filter(|(sha, _)| !self.take_stored_ahead(sha))
+                    .collect();
+                // Those stored already are held first, as `put_blob` holds
+                // them: a collection running beside cannot take them away.
+                let digests: Vec<&str> = unsent.iter().map(|(sha, _)| *sha).collect();
+                let held = Self::held_if_stored_all(&mut tx, &digests).await?;
+                let unsent: Vec<(&str, &[u8])> = (unsent.into_iter())
+                    .filter(|(sha, _)| !held.contains(*sha))
+                    .collect();
+                Self::put_blobs(&mut tx, &unsent).await?;
+                lookup.raws_stored(raws.iter().map(|(sha, _)| (*sha).to_owned()));
+                // The automatic mail their senders got within the hour, in
+                // one query rather than one per confirmation.
+                let senders: Vec<&str> = (messages.iter())
+                    .filter_map(|(_, decision)| {
+                        Some(decision.message.from.as_ref()?.email.as_str())
+                    })
+                    .collect();
+                Self::count_automatic_mail(&mut tx, &senders).await?;
                 let mut filed = Vec::with_capacity(messages.len());
                 for (inbound, decision) in &messages {
                     filed.push(
@@ -270,6 +299,8 @@ impl Store {
             &computed
         };
 
+        let raw_with_the_batch =
+            (lookup.as_deref()).is_some_and(|l| l.raw_stored(&digest.raw_sha256));
         let stored = match lookup.as_deref().and_then(|l| l.stored(inbound)) {
             Some(stored) => stored,
             None => Self::stored_uid(tx, inbound).await?,
@@ -294,7 +325,7 @@ impl Store {
             body_sha256,
         } = digest;
 
-        if !self.take_stored_ahead(raw_sha256) {
+        if !raw_with_the_batch && !self.take_stored_ahead(raw_sha256) {
             Self::put_blob(tx, raw_sha256, inbound.raw).await?;
         }
         let duplicate_of = earlier.as_ref().map(|(id, _)| *id);

@@ -111,7 +111,16 @@ impl Store {
                 .bind(i64::from(mail.automatic))
                 .bind(at);
         }
-        query.execute(tx).await?;
+        query.execute(&mut *tx).await?;
+        let counted = tx.automatic_mail();
+        for mail in mails
+            .iter()
+            .filter(|m| m.automatic && m.suppressed.is_none())
+        {
+            if let Some(n) = counted.get_mut(&mail.recipients.join(",")) {
+                *n += 1;
+            }
+        }
         Ok(())
     }
 }

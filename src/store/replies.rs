@@ -76,16 +76,19 @@ impl Store {
                     m.automatic && m.suppressed.is_none() && m.recipients.join(",") == *recipient
                 })
                 .count() as i64;
-            let count: i64 = alongside
-                + sql::query(
+            let queued = match tx.automatic_mail().get(recipient) {
+                Some(counted) => *counted,
+                None => sql::query(
                     "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND automatic = 1
-                   AND status IN ('pending', 'sent') AND created_at >= $2",
+                       AND status IN ('pending', 'sent') AND created_at >= $2",
                 )
                 .bind(recipient)
                 .bind(&since)
-                .fetch_one(tx)
+                .fetch_one(&mut *tx)
                 .await?
-                .try_get::<i64>(0)?;
+                .try_get::<i64>(0)?,
+            };
+            let count = alongside + queued;
             if count >= self.auto_reply_limit {
                 return Ok(Some(format!(
                     "{recipient} already got {count} automatic mails within the hour (senders.auto_reply_limit)"
@@ -93,6 +96,43 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// Counts the automatic mail queued within the hour for each of
+    /// `recipients` in one query, for a batch about to be filed (see
+    /// `WriteTx::automatic_mail`). Mail another instance queues while the
+    /// batch is being filed is not seen: the limit guards against loops,
+    /// and a batch takes a fraction of a second.
+    pub(super) async fn count_automatic_mail(
+        tx: &mut WriteTx,
+        recipients: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut recipients: Vec<&str> = recipients.to_vec();
+        recipients.sort_unstable();
+        recipients.dedup();
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let since = super::stored_time(chrono::Utc::now() - chrono::Duration::hours(1));
+        let text = format!(
+            "SELECT recipients, COUNT(*) FROM outbox WHERE recipients IN ({})
+               AND automatic = 1 AND status IN ('pending', 'sent') AND created_at >= $1
+             GROUP BY recipients",
+            sql::placeholders(2, recipients.len())
+        );
+        let mut query = sql::query(&text).bind(since);
+        for recipient in &recipients {
+            query = query.bind(*recipient);
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
+        let counted = tx.automatic_mail();
+        for recipient in recipients {
+            counted.insert(recipient.to_owned(), 0);
+        }
+        for row in rows {
+            counted.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        Ok(())
     }
 
     /// Queues what a planner decided, holding back automatic mail over the

@@ -1,6 +1,8 @@
 //! Write transactions on either backend: begun with the durability their
 //! commit promises, committed, or rolled back when dropped.
 
+use std::collections::HashMap;
+
 use sqlx::{Any, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
@@ -8,8 +10,9 @@ use super::sqlite::{SqliteWriter, from_sqlite};
 use crate::store::StoreError;
 
 /// A write transaction, committed with [`WriteTx::commit`] and rolled back
-/// when dropped without it.
-pub(in crate::store) struct WriteTx(pub(super) Inner);
+/// when dropped without it; with what it has counted of automatic mail
+/// (see [`WriteTx::automatic_mail`]).
+pub(in crate::store) struct WriteTx(pub(super) Inner, HashMap<String, i64>);
 
 pub(super) enum Inner {
     /// The process's SQLite writer, held for the transaction: writers of
@@ -53,7 +56,7 @@ impl WriteTx {
             return Err(from_sqlite(e));
         }
         let changes = writer.conn.total_changes();
-        Ok(WriteTx(Inner::Sqlite(writer, changes)))
+        Ok(WriteTx(Inner::Sqlite(writer, changes), HashMap::new()))
     }
 
     /// Begins on SQLite with settings of its own (`before`, run outside
@@ -81,7 +84,15 @@ impl WriteTx {
                 .execute(&mut *tx)
                 .await?;
         }
-        Ok(WriteTx(Inner::Postgres(tx)))
+        Ok(WriteTx(Inner::Postgres(tx), HashMap::new()))
+    }
+
+    /// Automatic mail queued within the hour, by recipient, as this
+    /// transaction counted it: filled for a whole batch in one query and
+    /// kept up as mail is queued (`store/replies.rs`), instead of one
+    /// query per mail. Only for the transaction's life.
+    pub(in crate::store) fn automatic_mail(&mut self) -> &mut HashMap<String, i64> {
+        &mut self.1
     }
 
     /// Whether this is a PostgreSQL transaction (row locks, `SKIP LOCKED`).
