@@ -392,6 +392,44 @@ async fn automatic_mail_limit_in_a_batch_on_postgres() {
     db.drop_pg().await;
 }
 
+/// A message that copies 1,200 people: every one is a watcher (their rows
+/// are written several hundred to a statement).
+async fn a_thousand_watchers(url: &str) {
+    let settings = settings();
+    let store = Store::open(url, "SUP").await.unwrap();
+    let cc: Vec<String> = (0..1200).map(|n| format!("person{n}@acme.fr")).collect();
+    let raw = format!(
+        "From: marie@acme.fr\nTo: support@example.com\nCc: {}\nSubject: Tout le monde\n\
+         Message-ID: <cc@acme.fr>\n\nBonjour à tous.\n",
+        cc.join(",\n ")
+    );
+    let Filed::Ticket { key } = file(&store, &settings, &raw, None).await else {
+        panic!("a ticket");
+    };
+    let ticket = store.ticket(&key).await.unwrap();
+    let mut watchers: Vec<String> = ticket.watchers.iter().map(|w| w.email.clone()).collect();
+    watchers.sort();
+    let mut expected = cc.clone();
+    expected.sort();
+    assert_eq!(watchers, expected);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_thousand_watchers_on_sqlite() {
+    let db = TestDb::sqlite();
+    a_thousand_watchers(&db.url).await;
+}
+
+#[tokio::test]
+async fn a_thousand_watchers_on_postgres() {
+    let Some(db) = TestDb::postgres("watchers1200").await else {
+        return;
+    };
+    a_thousand_watchers(&db.url).await;
+    db.drop_pg().await;
+}
+
 /// A batch files as its messages would one by one: UIDs stored before,
 /// copies of messages filed before the batch and copies of messages
 /// earlier in the same batch (same bytes, or same Message-ID and body).

@@ -22,6 +22,10 @@ pub(super) struct Filing<'a> {
     pub follows: Option<i64>,
 }
 
+/// At most this many rows in one multi-row insert (4 arguments each at
+/// most; SQLite allows 32,766 in a statement).
+const ROWS_PER_INSERT: usize = 500;
+
 /// The values of a new ticket's row.
 struct NewTicketRow<'a> {
     token: &'a str,
@@ -196,25 +200,36 @@ impl Store {
             TicketKey::new(&self.key_prefix, u64::try_from(number).unwrap_or_default()).to_string();
 
         Self::insert_products(tx, ticket_id, &ticket.products).await?;
-        for watcher in &ticket.watchers {
-            sql::query(
-                "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES ($1, $2, $3)
+        // Watchers and unrecognised values in one statement each (on
+        // PostgreSQL a statement is a round trip), at most `ROWS_PER_INSERT`
+        // rows in one: a message may copy thousands of addresses.
+        for watchers in ticket.watchers.chunks(ROWS_PER_INSERT) {
+            let text = format!(
+                "INSERT INTO ticket_watchers (ticket_id, email, name) VALUES {}
                  ON CONFLICT (ticket_id, email) DO NOTHING",
-            )
-            .bind(ticket_id)
-            .bind(&watcher.email)
-            .bind(watcher.name.as_deref())
-            .execute(tx)
-            .await?;
+                sql::value_rows(watchers.len(), 3)
+            );
+            let mut query = sql::query(&text);
+            for watcher in watchers {
+                query = (query.bind(ticket_id))
+                    .bind(&watcher.email)
+                    .bind(watcher.name.as_deref());
+            }
+            query.execute(&mut *tx).await?;
         }
-        for u in &ticket.unrecognized {
-            sql::query("INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES ($1, $2, $3, $4)")
-                .bind(ticket_id)
-                .bind(u.field.as_str())
-                .bind(&u.value)
-                .bind(u.source.as_str())
-                .execute(tx)
-                .await?;
+        for values in ticket.unrecognized.chunks(ROWS_PER_INSERT) {
+            let text = format!(
+                "INSERT INTO ticket_unrecognized (ticket_id, field, value, source) VALUES {}",
+                sql::value_rows(values.len(), 4)
+            );
+            let mut query = sql::query(&text);
+            for u in values {
+                query = (query.bind(ticket_id))
+                    .bind(u.field.as_str())
+                    .bind(&u.value)
+                    .bind(u.source.as_str());
+            }
+            query.execute(&mut *tx).await?;
         }
         for attachment in &ticket.attachments {
             self.add_attachment(tx, ticket_id, None, Some(inbound_id), attachment, &at)
