@@ -94,6 +94,9 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
     }
 }
 
+/// Quarantined messages read per page by `--all-quarantined`.
+const RETRY_PAGE: i64 = 500;
+
 /// `mailgate messages retry ID|--all-quarantined`: each message decided
 /// again from its stored bytes with the current configuration and filed
 /// on its own record. 0 when every one was filed, 65 when one stays
@@ -105,35 +108,53 @@ pub(super) async fn execute(settings: &Settings, target: RetryTarget) -> u8 {
         Err(status) => return status,
     };
     let spam_verdicts = matches!(target, RetryTarget::AllQuarantined);
-    let ids: Vec<i64> = match target {
-        RetryTarget::One(id) => vec![id],
-        RetryTarget::AllQuarantined => match store.messages(Some("rejected"), None).await {
-            // Oldest first, in the order they arrived.
-            Ok(messages) => messages.iter().rev().map(|m| m.id).collect(),
+    let mut status = exit::OK;
+    let mut counts = Counts::default();
+    // The quarantine as it stands now, oldest first, a page at a time, so
+    // that memory does not grow with it.
+    let (mut after, upto) = match target {
+        RetryTarget::One(id) => (id - 1, id),
+        RetryTarget::AllQuarantined => match store.newest_message_id().await {
+            Ok(newest) => (0, newest),
             Err(e) => {
                 store.close().await;
                 return failed(&e);
             }
         },
     };
-    let mut status = exit::OK;
-    let mut counts = Counts::default();
-    for id in ids {
-        match retry_one(settings, &store, id, spam_verdicts).await {
-            Retried::Filed(filed) => {
-                if matches!(filed, Filed::Rejected { .. }) {
-                    status = status.max(exit::DATAERR);
+    'pages: loop {
+        let ids: Vec<i64> = match target {
+            RetryTarget::One(id) if after < id => vec![id],
+            RetryTarget::One(_) => Vec::new(),
+            RetryTarget::AllQuarantined => {
+                match store.quarantined_ids(after, upto, RETRY_PAGE).await {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        store.close().await;
+                        return failed(&e);
+                    }
                 }
-                counts.add(&filed);
             }
-            Retried::Refused => {
-                status = status.max(exit::DATAERR);
-                counts.skipped += 1;
-            }
-            Retried::Failed(failure) => {
-                status = status.max(failure);
-                counts.errors += 1;
-                break;
+        };
+        let Some(&last) = ids.last() else { break };
+        after = last;
+        for id in ids {
+            match retry_one(settings, &store, id, spam_verdicts).await {
+                Retried::Filed(filed) => {
+                    if matches!(filed, Filed::Rejected { .. }) {
+                        status = status.max(exit::DATAERR);
+                    }
+                    counts.add(&filed);
+                }
+                Retried::Refused => {
+                    status = status.max(exit::DATAERR);
+                    counts.skipped += 1;
+                }
+                Retried::Failed(failure) => {
+                    status = status.max(failure);
+                    counts.errors += 1;
+                    break 'pages;
+                }
             }
         }
     }

@@ -63,6 +63,36 @@ impl Store {
         .await?)
     }
 
+    /// Quarantined messages, oldest first, a page at a time: the ids after
+    /// `after` and at most `upto`, at most `limit` of them (`messages
+    /// retry --all-quarantined` walks them without holding them all).
+    pub async fn quarantined_ids(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM inbound_messages WHERE outcome = $1 AND id > $2 AND id <= $3
+             ORDER BY id LIMIT $4",
+        )
+        .bind(crate::model::InboundOutcome::Rejected.as_str())
+        .bind(after)
+        .bind(upto)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The newest received message's id (0 when there is none).
+    pub async fn newest_message_id(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM inbound_messages",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// One received message.
     pub async fn message(&self, id: i64) -> Result<MessageRecord, StoreError> {
         sqlx::query_as::<_, MessageRecord>(&format!("{MESSAGE_ROWS} WHERE m.id = $1"))
