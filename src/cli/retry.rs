@@ -97,6 +97,46 @@ async fn retry_one(settings: &Settings, store: &Store, id: i64, spam_verdicts: b
 /// Quarantined messages read per page by `--all-quarantined`.
 const RETRY_PAGE: i64 = 500;
 
+/// What the retries so far came to: the exit status and the outcomes.
+struct Tally {
+    status: u8,
+    counts: Counts,
+}
+
+impl Tally {
+    /// Retries one message (`spam_verdicts`: the spam filter's verdict and
+    /// the authentication results still count, for `--all-quarantined`)
+    /// and counts it; false when the database failed, which stops the
+    /// retries.
+    async fn retry(
+        &mut self,
+        settings: &Settings,
+        store: &Store,
+        id: i64,
+        spam_verdicts: bool,
+    ) -> bool {
+        match retry_one(settings, store, id, spam_verdicts).await {
+            Retried::Filed(filed) => {
+                if matches!(filed, Filed::Rejected { .. }) {
+                    self.status = self.status.max(exit::DATAERR);
+                }
+                self.counts.add(&filed);
+                true
+            }
+            Retried::Refused => {
+                self.status = self.status.max(exit::DATAERR);
+                self.counts.skipped += 1;
+                true
+            }
+            Retried::Failed(failure) => {
+                self.status = self.status.max(failure);
+                self.counts.errors += 1;
+                false
+            }
+        }
+    }
+}
+
 /// `mailgate messages retry ID|--all-quarantined`: each message decided
 /// again from its stored bytes with the current configuration and filed
 /// on its own record. 0 when every one was filed, 65 when one stays
@@ -107,57 +147,39 @@ pub(super) async fn execute(settings: &Settings, target: RetryTarget) -> u8 {
         Ok(store) => store,
         Err(status) => return status,
     };
-    let spam_verdicts = matches!(target, RetryTarget::AllQuarantined);
-    let mut status = exit::OK;
-    let mut counts = Counts::default();
-    // The quarantine as it stands now, oldest first, a page at a time, so
-    // that memory does not grow with it.
-    let (mut after, upto) = match target {
-        RetryTarget::One(id) => (id - 1, id),
-        RetryTarget::AllQuarantined => match store.newest_message_id().await {
-            Ok(newest) => (0, newest),
-            Err(e) => {
+    let mut tally = Tally {
+        status: exit::OK,
+        counts: Counts::default(),
+    };
+    match target {
+        RetryTarget::One(id) => {
+            tally.retry(settings, &store, id, false).await;
+        }
+        RetryTarget::AllQuarantined => {
+            // The quarantine as it stands now, oldest first, a page at a
+            // time, so that memory does not grow with it.
+            let pages = async {
+                let upto = store.newest_message_id().await?;
+                let mut after = 0;
+                loop {
+                    let ids = store.quarantined_ids(after, upto, RETRY_PAGE).await?;
+                    let Some(&last) = ids.last() else { break };
+                    after = last;
+                    for id in ids {
+                        if !tally.retry(settings, &store, id, true).await {
+                            return Ok(());
+                        }
+                    }
+                }
+                Ok::<_, StoreError>(())
+            };
+            if let Err(e) = pages.await {
                 store.close().await;
                 return failed(&e);
             }
-        },
-    };
-    'pages: loop {
-        let ids: Vec<i64> = match target {
-            RetryTarget::One(id) if after < id => vec![id],
-            RetryTarget::One(_) => Vec::new(),
-            RetryTarget::AllQuarantined => {
-                match store.quarantined_ids(after, upto, RETRY_PAGE).await {
-                    Ok(ids) => ids,
-                    Err(e) => {
-                        store.close().await;
-                        return failed(&e);
-                    }
-                }
-            }
-        };
-        let Some(&last) = ids.last() else { break };
-        after = last;
-        for id in ids {
-            match retry_one(settings, &store, id, spam_verdicts).await {
-                Retried::Filed(filed) => {
-                    if matches!(filed, Filed::Rejected { .. }) {
-                        status = status.max(exit::DATAERR);
-                    }
-                    counts.add(&filed);
-                }
-                Retried::Refused => {
-                    status = status.max(exit::DATAERR);
-                    counts.skipped += 1;
-                }
-                Retried::Failed(failure) => {
-                    status = status.max(failure);
-                    counts.errors += 1;
-                    break 'pages;
-                }
-            }
         }
     }
+    let Tally { status, counts } = tally;
     if matches!(target, RetryTarget::AllQuarantined) {
         println!("{} retried: {}", counts.total(), counts.summary());
     }
