@@ -48,6 +48,18 @@ const SECOND: &str = "From: j.smith@globex.com\nTo: support+nova@example.com\nSu
 const VACATION: &str =
     "From: a@b.fr\nAuto-Submitted: auto-replied\nSubject: Absent\n\nBack Monday.\n";
 
+/// A message read from a file.
+fn inbound(raw: &str) -> Inbound<'_> {
+    Inbound {
+        source: SourceKind::File,
+        mailbox: None,
+        uidvalidity: None,
+        uid: None,
+        raw: raw.as_bytes(),
+        digest: None,
+    }
+}
+
 async fn file(store: &Store, settings: &Settings, raw: &str, uid: Option<u32>) -> Filed {
     let decision = intake::decide(
         raw.as_bytes(),
@@ -344,17 +356,7 @@ async fn automatic_mail_limit_in_a_batch(url: &str) {
         .map(|raw| intake::decide(raw.as_bytes(), &settings.intake, &defaults))
         .collect();
     let batch: Vec<(Inbound<'_>, &intake::Decision)> = (raws.iter().zip(&decisions))
-        .map(|(raw, decision)| {
-            let inbound = Inbound {
-                source: SourceKind::File,
-                mailbox: None,
-                uidvalidity: None,
-                uid: None,
-                raw: raw.as_bytes(),
-                digest: None,
-            };
-            (inbound, decision)
-        })
+        .map(|(raw, decision)| (inbound(raw), decision))
         .collect();
     let (filed, error) = store.file_messages(&batch).await;
     assert!(error.is_none(), "{error:?}");

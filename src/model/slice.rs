@@ -87,7 +87,9 @@ fn decode_base64(encoded: &[u8]) -> Vec<u8> {
             .with_decode_padding_mode(DecodePaddingMode::RequireNone)
             .with_decode_allow_trailing_bits(true),
     );
-    let end = memchr_eq(encoded).unwrap_or(encoded.len());
+    let end = (encoded.iter())
+        .position(|&c| c == b'=')
+        .unwrap_or(encoded.len());
     let mut out = Vec::with_capacity(end / 4 * 3 + 3);
     // In blocks, so that a 25 MB attachment is not copied whole first.
     let mut letters: Vec<u8> = Vec::with_capacity(LETTERS_PER_BLOCK.min(end));
@@ -111,11 +113,6 @@ fn decode_base64(encoded: &[u8]) -> Vec<u8> {
 
 /// Letters decoded at a time (a multiple of 4).
 const LETTERS_PER_BLOCK: usize = 64 << 10;
-
-/// Where the first `=` is.
-fn memchr_eq(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&c| c == b'=')
-}
 
 /// The characters of the base64 alphabet (RFC 2045 table 1).
 const IN_ALPHABET: [bool; 256] = {

@@ -14,11 +14,10 @@ use chrono::{Duration, Utc};
 use mailgate::config::{RetentionRules, Settings};
 use mailgate::intake::{self, MailboxDefaults, Outcome};
 use mailgate::store::{
-    Attempt, EMPTY_CONTENT, FieldUpdate, Filed, Inbound, SourceKind, Store, StoreError,
-    TicketsOnErasure,
+    Attempt, EMPTY_CONTENT, FieldUpdate, Filed, Inbound, Store, StoreError, TicketsOnErasure,
 };
 
-use super::{TestDb, file, mailgate, settings, write_config};
+use super::{TestDb, file, inbound, mailgate, settings, write_config};
 
 /// A file both customers sent: stored once, kept while one ticket has it.
 const SHARED: &str = "shared-logo-bytes-0815";
@@ -465,17 +464,6 @@ async fn orphans(url: &str, contents: &[(String, Vec<u8>)]) {
         .execute(&mut conn)
         .await
         .unwrap();
-    }
-}
-
-fn inbound(raw: &str) -> Inbound<'_> {
-    Inbound {
-        source: SourceKind::File,
-        mailbox: None,
-        uidvalidity: None,
-        uid: None,
-        raw: raw.as_bytes(),
-        digest: None,
     }
 }
 
